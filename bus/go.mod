@@ -1,0 +1,11 @@
+module github.com/vigilhq/vigil/bus
+
+go 1.26
+
+require (
+	github.com/vigilhq/vigil/event v0.0.0
+)
+
+replace (
+	github.com/vigilhq/vigil/event => ../event
+)

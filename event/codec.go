@@ -1,0 +1,95 @@
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// envelope is the versioned wrapper of every message on the topics.
+type envelope[T any] struct {
+	Schema int `json:"schema"`
+	Body   T   `json:"body"`
+}
+
+// EncodePost encodes a captured post for TopicPosts.
+func EncodePost(p *Post) ([]byte, error) { return encode(p) }
+
+// DecodePost decodes a message from TopicPosts and validates the post in
+// it, so that a malformed message can go to the dead-letter topic with a
+// precise reason. It also checks that Raw still hashes to RawSHA256.
+func DecodePost(b []byte, lim Limits) (Post, error) {
+	var p Post
+	if err := decode(b, &p); err != nil {
+		return p, err
+	}
+	if err := checkRaw(&p); err != nil {
+		return p, err
+	}
+	return p, p.Validate(lim, time.Now())
+}
+
+// EncodeVerdict encodes a verdict for TopicFlags.
+func EncodeVerdict(v *Verdict) ([]byte, error) { return encode(v) }
+
+// DecodeVerdict decodes a message from TopicFlags and validates its post.
+func DecodeVerdict(b []byte, lim Limits) (Verdict, error) {
+	var v Verdict
+	if err := decode(b, &v); err != nil {
+		return v, err
+	}
+	if err := checkRaw(&v.Post); err != nil {
+		return v, err
+	}
+	for _, m := range v.Matches {
+		if m.Start < 0 || m.End < m.Start || m.End > len(v.Post.Text) {
+			return v, invalid("matches", "span %d..%d outside the text of %d bytes", m.Start, m.End, len(v.Post.Text))
+		}
+	}
+	return v, v.Post.Validate(lim, time.Now())
+}
+
+func encode[T any](body *T) ([]byte, error) {
+	return json.Marshal(envelope[*T]{Schema: SchemaVersion, Body: body})
+}
+
+func decode[T any](b []byte, body *T) error {
+	var env struct {
+		Schema int             `json:"schema"`
+		Body   json.RawMessage `json:"body"`
+	}
+	if !utf8.Valid(b) {
+		return invalid("", "not valid UTF-8 (byte %d)", firstInvalidUTF8(b))
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return invalid("", "malformed JSON: %v", err)
+	}
+	switch {
+	case env.Schema == 0:
+		return invalid("schema", "missing schema version")
+	case env.Schema > SchemaVersion:
+		return invalid("schema", "version %d is newer than this Vigil understands (%d)", env.Schema, SchemaVersion)
+	case len(env.Body) == 0 || string(env.Body) == "null":
+		return invalid("body", "required")
+	}
+	if err := json.Unmarshal(env.Body, body); err != nil {
+		return invalid("body", "%v", err)
+	}
+	return nil
+}
+
+func checkRaw(p *Post) error {
+	if len(p.Raw) == 0 {
+		return invalid("raw", "required: the payload as captured")
+	}
+	if got := SHA256Hex(p.Raw); p.RawSHA256 != got {
+		return invalid("raw_sha256", "%q does not match the payload (%s)", p.RawSHA256, got)
+	}
+	return nil
+}
+
+// String helps in test failures.
+func (v *Verdict) String() string {
+	return fmt.Sprintf("%s flagged=%v score=%g categories=%v", v.Post.Ref(), v.Flagged, v.Score, v.Categories)
+}

@@ -1,0 +1,74 @@
+package event
+
+import (
+	"context"
+	"time"
+)
+
+// Account is an author as the store aggregates it.
+type Account struct {
+	Platform string `json:"platform"`
+	ID       string `json:"id"`
+	Handle   string `json:"handle,omitempty"`
+	Name     string `json:"name,omitempty"`
+	// Handles lists every handle seen for the account, oldest first.
+	Handles   []string `json:"handles,omitempty"`
+	PostCount int      `json:"post_count"`
+	FlagCount int      `json:"flag_count"`
+	// Categories counts the account's flags by category.
+	Categories map[string]int `json:"categories"`
+	Lists      []string       `json:"lists,omitempty"`
+	FirstSeen  time.Time      `json:"first_seen"`
+	LastSeen   time.Time      `json:"last_seen"`
+}
+
+// AccountFilter selects accounts. Zero values select everything.
+type AccountFilter struct {
+	// Flagged keeps only accounts with at least one flag.
+	Flagged  bool
+	Platform string
+	Limit    int // default 100, at most 1000
+	Offset   int
+}
+
+// FlagFilter selects flags, newest first. Zero values select everything.
+type FlagFilter struct {
+	Platform string
+	Category string
+	Status   string
+	AuthorID string
+	// After is the cursor of a previous page: only flags with a smaller
+	// ID are returned.
+	After int64
+	Limit int // default 50, at most 500
+}
+
+// StoredPost is a post as the store keeps it, with the verdict on it.
+type StoredPost struct {
+	Post
+	// Verdict holds the classifier's judgement; nil while none is stored.
+	Verdict *Verdict `json:"verdict,omitempty"`
+	// FlagID is the post's flag, 0 when it was not flagged.
+	FlagID int64 `json:"flag_id,omitempty"`
+	// StoredAt is when the store first wrote the post.
+	StoredAt time.Time `json:"stored_at"`
+}
+
+// ReadService is what the api role reads. The store implements it for
+// SQLite and PostgreSQL; errors carry ENOTFOUND and EINVALID codes.
+type ReadService interface {
+	ListAccounts(ctx context.Context, f AccountFilter) ([]Account, error)
+	// ListFlags returns a page of flags and the cursor of the next page
+	// (0 when this was the last).
+	ListFlags(ctx context.Context, f FlagFilter) ([]Flag, int64, error)
+	FindPost(ctx context.Context, platform, id string) (*StoredPost, error)
+	// Ping reports whether the store can serve reads.
+	Ping(ctx context.Context) error
+}
+
+// VerdictWriter persists a batch of verdicts in one transaction. It must
+// be idempotent on (platform, post_id): writing a verdict twice (a Kafka
+// redelivery) changes nothing the second time.
+type VerdictWriter interface {
+	WriteVerdicts(ctx context.Context, vs []Verdict) error
+}

@@ -1,0 +1,3 @@
+module github.com/vigilhq/vigil/examples
+
+go 1.26

@@ -1,0 +1,13 @@
+module github.com/vigilhq/vigil/ingest
+
+go 1.26
+
+require (
+	github.com/vigilhq/vigil/event v0.0.0
+	github.com/vigilhq/vigil/bus v0.0.0
+)
+
+replace (
+	github.com/vigilhq/vigil/event => ../event
+	github.com/vigilhq/vigil/bus => ../bus
+)
