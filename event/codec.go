@@ -60,16 +60,16 @@ func decode[T any](b []byte, body *T) error {
 		Body   json.RawMessage `json:"body"`
 	}
 	if !utf8.Valid(b) {
-		return invalid("", "not valid UTF-8 (byte %d)", firstInvalidUTF8(b))
+		return invalidKind(KindEncoding, "", "not valid UTF-8 (byte %d)", firstInvalidUTF8(b))
 	}
 	if err := json.Unmarshal(b, &env); err != nil {
-		return invalid("", "malformed JSON: %v", err)
+		return invalidKind(KindMalformed, "", "malformed JSON: %v", err)
 	}
 	switch {
 	case env.Schema == 0:
-		return invalid("schema", "missing schema version")
+		return invalidKind(KindSchema, "schema", "missing schema version")
 	case env.Schema > SchemaVersion:
-		return invalid("schema", "version %d is newer than this Vigil understands (%d)", env.Schema, SchemaVersion)
+		return invalidKind(KindSchema, "schema", "version %d is newer than this Vigil understands (%d)", env.Schema, SchemaVersion)
 	case len(env.Body) == 0 || string(env.Body) == "null":
 		return invalid("body", "required")
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -90,7 +91,20 @@ func (l Limits) orDefault() Limits {
 type ValidationError struct {
 	Field  string
 	Reason string
+	// Kind is a short, bounded label for metrics and dead-letter routing:
+	// "malformed" (not JSON), "encoding" (not UTF-8), "too_large",
+	// "schema" (an unknown schema version) or "invalid" (anything else).
+	Kind string
 }
+
+// Validation error kinds.
+const (
+	KindMalformed = "malformed"
+	KindEncoding  = "encoding"
+	KindTooLarge  = "too_large"
+	KindSchema    = "schema"
+	KindInvalid   = "invalid"
+)
 
 func (e *ValidationError) Error() string {
 	if e.Field == "" {
@@ -100,7 +114,20 @@ func (e *ValidationError) Error() string {
 }
 
 func invalid(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	return invalidKind(KindInvalid, field, format, args...)
+}
+
+func invalidKind(kind, field, format string, args ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...), Kind: kind}
+}
+
+// KindOf returns the kind of a validation error, KindInvalid for any other.
+func KindOf(err error) string {
+	var ve *ValidationError
+	if errors.As(err, &ve) && ve.Kind != "" {
+		return ve.Kind
+	}
+	return KindInvalid
 }
 
 // ParsePost decodes one post in the JSON Lines import format of DESIGN.md
@@ -113,11 +140,11 @@ func ParsePost(line []byte, lim Limits) (Post, error) {
 	line = bytes.TrimSpace(line)
 	var p Post
 	if !utf8.Valid(line) {
-		return p, invalid("", "not valid UTF-8 (byte %d)", firstInvalidUTF8(line))
+		return p, invalidKind(KindEncoding, "", "not valid UTF-8 (byte %d)", firstInvalidUTF8(line))
 	}
 	// A text far over the limit is refused before it is decoded.
 	if len(line) > lim.MaxTextBytes+64<<10 {
-		return p, invalid("text", "%d bytes, over the limit of %d", len(line), lim.MaxTextBytes)
+		return p, invalidKind(KindTooLarge, "text", "%d bytes, over the limit of %d", len(line), lim.MaxTextBytes)
 	}
 	var in struct {
 		Platform  string  `json:"platform"`
@@ -129,7 +156,7 @@ func ParsePost(line []byte, lim Limits) (Post, error) {
 		Lang      string  `json:"lang"`
 	}
 	if err := json.Unmarshal(line, &in); err != nil {
-		return p, invalid("", "malformed JSON: %v", err)
+		return p, invalidKind(KindMalformed, "", "malformed JSON: %v", err)
 	}
 	id, err := stringID(in.ID)
 	if err != nil {
@@ -193,14 +220,14 @@ func (p *Post) Validate(lim Limits, now time.Time) error {
 		{"text", p.Text}, {"url", p.URL}, {"lang", p.Lang},
 	} {
 		if !utf8.ValidString(f.v) {
-			return invalid(f.name, "not valid UTF-8")
+			return invalidKind(KindEncoding, f.name, "not valid UTF-8")
 		}
 	}
 	if strings.TrimSpace(p.Text) == "" {
 		return invalid("text", "required")
 	}
 	if len(p.Text) > lim.MaxTextBytes {
-		return invalid("text", "%d bytes, over the limit of %d", len(p.Text), lim.MaxTextBytes)
+		return invalidKind(KindTooLarge, "text", "%d bytes, over the limit of %d", len(p.Text), lim.MaxTextBytes)
 	}
 	if len(p.Author.Handle) > 256 || len(p.Author.Name) > 1024 || len(p.URL) > 4096 || len(p.Lang) > 16 {
 		return invalid("", "author.handle, author.name, url or lang too long")
