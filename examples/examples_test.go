@@ -1,0 +1,267 @@
+package examples
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"io/fs"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// zawgyiPosts are the posts that tools/genposts.py writes in the legacy
+// Zawgyi encoding ("platform/id"). Update the list when the generator
+// changes them.
+var zawgyiPosts = []string{
+	"facebook/100000000000101_900008",
+	"telegram/1009",
+	"telegram/1022",
+	"x/1999000000000000044",
+	"facebook/100000000000108_900042",
+	"mastodon/113999000000019",
+	"facebook/100000000000106_900049",
+	"telegram/1037",
+}
+
+type post struct {
+	Platform *string `json:"platform"`
+	ID       *string `json:"id"`
+	Author   *struct {
+		ID     *string `json:"id"`
+		Handle string  `json:"handle"`
+		Name   string  `json:"name"`
+	} `json:"author"`
+	Text      *string `json:"text"`
+	CreatedAt string  `json:"created_at"`
+	URL       string  `json:"url"`
+	Lang      string  `json:"lang"`
+}
+
+// readPosts parses posts.jsonl from FS, failing the test on any line that
+// is not valid UTF-8 JSON with the required fields.
+func readPosts(tb testing.TB) map[string]post {
+	tb.Helper()
+	b, err := fs.ReadFile(FS, "posts.jsonl")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if !bytes.HasSuffix(b, []byte("\n")) {
+		tb.Error("posts.jsonl does not end with a newline")
+	}
+	posts := make(map[string]post)
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Bytes()
+		if !utf8.Valid(line) {
+			tb.Errorf("line %d: not valid UTF-8", n)
+			continue
+		}
+		var p post
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			tb.Errorf("line %d: %v", n, err)
+			continue
+		}
+		switch {
+		case p.Platform == nil || *p.Platform == "":
+			tb.Errorf("line %d: no platform", n)
+			continue
+		case p.ID == nil || *p.ID == "":
+			tb.Errorf("line %d: no id", n)
+			continue
+		case p.Author == nil || p.Author.ID == nil || *p.Author.ID == "":
+			tb.Errorf("line %d: no author.id", n)
+			continue
+		case p.Text == nil || strings.TrimSpace(*p.Text) == "":
+			tb.Errorf("line %d: no text", n)
+			continue
+		}
+		key := *p.Platform + "/" + *p.ID
+		if _, dup := posts[key]; dup {
+			tb.Errorf("line %d: duplicate (platform, id) %s", n, key)
+		}
+		posts[key] = p
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	if n != 200 {
+		tb.Errorf("posts.jsonl has %d lines, want 200", n)
+	}
+	return posts
+}
+
+func TestPosts(t *testing.T) {
+	posts := readPosts(t)
+	platforms := map[string]bool{"x": true, "facebook": true, "telegram": true, "mastodon": true}
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	until := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	langs := map[string]int{}
+	for key, p := range posts {
+		if !platforms[*p.Platform] {
+			t.Errorf("%s: unexpected platform", key)
+		}
+		ts, err := time.Parse(time.RFC3339, p.CreatedAt)
+		if err != nil {
+			t.Errorf("%s: created_at: %v", key, err)
+		} else if ts.Before(from) || !ts.Before(until) {
+			t.Errorf("%s: created_at %s outside 1 to 19 November 2026", key, p.CreatedAt)
+		}
+		u, err := url.Parse(p.URL)
+		if err != nil || u.Scheme != "https" || !(strings.HasSuffix(u.Host, ".example.com") || strings.HasSuffix(u.Host, ".example.org")) {
+			t.Errorf("%s: url %q is not on an example domain", key, p.URL)
+		}
+		langs[p.Lang]++
+	}
+	if len(langs) != 2 || langs["en"] < 100 || langs["my"] < 60 {
+		t.Errorf("languages %v, want about 60%% en and 40%% my", langs)
+	}
+}
+
+// TestZawgyiPosts checks that the posts the generator wrote in Zawgyi exist
+// and look like Zawgyi, and that no other post does.
+func TestZawgyiPosts(t *testing.T) {
+	posts := readPosts(t)
+	zg := make(map[string]bool)
+	for _, key := range zawgyiPosts {
+		zg[key] = true
+		p, ok := posts[key]
+		if !ok {
+			t.Errorf("Zawgyi post %s not in posts.jsonl", key)
+			continue
+		}
+		if p.Lang != "my" {
+			t.Errorf("Zawgyi post %s: lang %q, want my", key, p.Lang)
+		}
+	}
+	for key, p := range posts {
+		if got := looksZawgyi(*p.Text); got != zg[key] {
+			t.Errorf("%s: looks like Zawgyi = %v, want %v", key, got, zg[key])
+		}
+	}
+}
+
+// looksZawgyi reports whether s contains a sequence that well-formed
+// Unicode Burmese never has but Zawgyi does: the virama U+1039 (Zawgyi's
+// asat) not followed by a consonant, or the vowel sign E U+1031 (which
+// Zawgyi stores before its consonant) not after a consonant or medial.
+// A coarse check for this data, not a detector.
+func looksZawgyi(s string) bool {
+	var prev rune
+	rs := []rune(s)
+	for i, r := range rs {
+		switch r {
+		case '\u1039':
+			if i+1 == len(rs) || rs[i+1] < '\u1000' || rs[i+1] > '\u1021' {
+				return true
+			}
+		case '\u1031':
+			if !(prev >= '\u1000' && prev <= '\u1021' || prev >= '\u103b' && prev <= '\u103e') {
+				return true
+			}
+		}
+		prev = r
+	}
+	return false
+}
+
+// TestTestCases checks that the posts later tests rely on are present.
+func TestTestCases(t *testing.T) {
+	posts := readPosts(t)
+	count := func(sub string) int {
+		n := 0
+		for _, p := range posts {
+			if strings.Contains(*p.Text, sub) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, c := range []struct {
+		name, sub string
+		min       int
+	}{
+		{"zero-width space", "\u200b", 1},
+		{"upper-case term", "VERMIN", 1},
+		{"title-case term", "Vermin", 1},
+		{"chair compound", "ကုလားထိုင်", 3},
+		{"chickpea compound", "ကုလားပဲ", 2},
+		{"term only inside a longer word", "Congrats", 1},
+	} {
+		if got := count(c.sub); got < c.min {
+			t.Errorf("%s: %d posts contain %q, want at least %d", c.name, got, c.sub, c.min)
+		}
+	}
+}
+
+func TestAccounts(t *testing.T) {
+	f, err := FS.Open("accounts.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header = "platform,account_id,handle,list,note,source"
+	if len(rows) == 0 || strings.Join(rows[0], ",") != header {
+		t.Fatalf("accounts.csv header is not %q", header)
+	}
+	posts := readPosts(t)
+	authors := make(map[string]bool)
+	for _, p := range posts {
+		authors[*p.Platform+"/"+*p.Author.ID] = true
+	}
+	seen := make(map[string]bool)
+	posting := 0
+	for i, row := range rows[1:] {
+		key := row[0] + "/" + row[1]
+		if seen[key] {
+			t.Errorf("row %d: duplicate account %s", i+2, key)
+		}
+		seen[key] = true
+		if row[1] == "" || row[2] == "" || row[3] == "" || row[5] != "synthetic" {
+			t.Errorf("row %d: %q: empty account_id, handle or list, or source not synthetic", i+2, row)
+		}
+		if authors[key] {
+			posting++
+		}
+	}
+	if n := len(rows) - 1; n < 8 || n > 12 {
+		t.Errorf("accounts.csv has %d accounts, want 8 to 12", n)
+	}
+	if posting < 8 {
+		t.Errorf("only %d listed accounts post in posts.jsonl, want at least 8", posting)
+	}
+}
+
+func TestConfigFiles(t *testing.T) {
+	cfg, err := fs.ReadFile(FS, "vigil.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"posts.jsonl", "lexicon.yaml", "accounts.csv"} {
+		if !bytes.Contains(cfg, []byte(name)) {
+			t.Errorf("vigil.yaml does not name %s", name)
+		}
+	}
+	lex, err := fs.ReadFile(FS, "lexicon.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name: example\n", "version: \"2026-11-26\"\n", "exceptions: [ကုလားထိုင်, ကုလားပဲ]"} {
+		if !bytes.Contains(lex, []byte(want)) {
+			t.Errorf("lexicon.yaml does not contain %q", want)
+		}
+	}
+}
