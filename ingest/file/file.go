@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -34,6 +35,32 @@ type Config struct {
 	Poll   time.Duration `yaml:"poll"`
 	// Limits bound each post.
 	Limits event.Limits `yaml:"-"`
+	// FS, when set, is where Path is opened (the demo data embedded in
+	// the binary); nil means the operating system's files.
+	FS fs.FS `yaml:"-"`
+}
+
+// file is what Run needs of an open file: *os.File and the files of an
+// embed.FS both have it.
+type file interface {
+	io.ReadSeeker
+	Stat() (fs.FileInfo, error)
+	Close() error
+}
+
+func (c *Config) open() (file, error) {
+	if c.FS == nil {
+		return os.Open(c.Path)
+	}
+	f, err := c.FS.Open(c.Path)
+	if err != nil {
+		return nil, err
+	}
+	if rs, ok := f.(file); ok {
+		return rs, nil
+	}
+	f.Close()
+	return nil, fmt.Errorf("%s: not seekable", c.Path)
 }
 
 // Validate checks the config.
@@ -73,7 +100,7 @@ func (s *Source) cursorKey() string { return "file:" + s.cfg.Name }
 
 // Run implements ingest.Source.
 func (s *Source) Run(ctx context.Context, out chan<- ingest.Item) error {
-	f, err := os.Open(s.cfg.Path)
+	f, err := s.cfg.open()
 	if err != nil {
 		return fmt.Errorf("file source %s: %w", s.cfg.Name, err)
 	}
@@ -168,7 +195,7 @@ func (s *Source) ackTo(off int64) {
 
 // resume seeks to the saved cursor; a file now shorter than the cursor
 // was replaced, and is read from the top.
-func (s *Source) resume(ctx context.Context, f *os.File) (int64, error) {
+func (s *Source) resume(ctx context.Context, f file) (int64, error) {
 	if s.cursors == nil {
 		return 0, nil
 	}
