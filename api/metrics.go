@@ -1,0 +1,48 @@
+package api
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// routeUnmatched labels requests that matched no route (404s and 405s of
+// the router), so that a scan of random paths cannot grow the label set.
+const routeUnmatched = "unmatched"
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// newMetrics creates the api's metrics on reg (which may be nil: the
+// metrics then work but are not exported). Like promauto, it panics when
+// reg already holds them: one registry serves one Server.
+func newMetrics(reg prometheus.Registerer) *metrics {
+	f := promauto.With(reg)
+	return &metrics{
+		requests: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "vigil",
+			Subsystem: "api",
+			Name:      "requests_total",
+			Help:      "HTTP requests served, by route pattern and status code.",
+		}, []string{"route", "code"}),
+		duration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "vigil",
+			Subsystem: "api",
+			Name:      "request_duration_seconds",
+			Help:      "Time to serve an HTTP request, by route pattern.",
+			Buckets:   prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+}
+
+// observe records one request. route is a registered pattern such as
+// "GET /api/v1/posts/{platform}/{id}", never a path, so that no post or
+// account ID becomes a label.
+func (m *metrics) observe(route string, code int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}

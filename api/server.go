@@ -1,0 +1,261 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vigilhq/vigil/event"
+)
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+//go:embed index.html
+var indexTemplate string
+
+// Deps are what a Server reads from and reports to.
+type Deps struct {
+	// Read serves the API's reads. Required.
+	Read event.ReadService
+	// Tokens verifies bearer tokens. Required; NewStaticTokens("")
+	// accepts none.
+	Tokens TokenVerifier
+	// Gatherer is what /metrics exposes. Required.
+	Gatherer prometheus.Gatherer
+	// Registerer receives the api's own metrics; nil keeps them
+	// unexported.
+	Registerer prometheus.Registerer
+	// Ready reports whether the role can serve (for /readyz); nil means
+	// always ready.
+	Ready func(ctx context.Context) error
+	// Logger receives internal errors; nil discards them.
+	Logger *slog.Logger
+	// Version is the Vigil version, shown on the landing page.
+	Version string
+}
+
+// Server is the HTTP API. Build it with New, serve it with Run or mount
+// Handler in a server of your own.
+type Server struct {
+	cfg     Config
+	read    event.ReadService
+	tokens  TokenVerifier
+	ready   func(context.Context) error
+	log     *slog.Logger
+	metrics *metrics
+	routes  []route
+	handler http.Handler
+	index   struct {
+		html []byte
+		csp  string
+	}
+}
+
+// route is one registered pattern. role is the least role that may call
+// it, "" for a public route.
+type route struct {
+	pattern string
+	role    string
+	handler http.Handler
+}
+
+// New returns a Server for cfg, or an error when cfg is invalid or a
+// required dependency is missing. It registers the api's metrics on
+// deps.Registerer and, like promauto, panics if they are there already:
+// give each Server its own registry.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("api config: %w", err)
+	}
+	switch {
+	case deps.Read == nil:
+		return nil, errors.New("api: Deps.Read is required")
+	case deps.Tokens == nil:
+		return nil, errors.New("api: Deps.Tokens is required")
+	case deps.Gatherer == nil:
+		return nil, errors.New("api: Deps.Gatherer is required (it is what /metrics serves)")
+	}
+	s := &Server{
+		cfg:    cfg.withDefaults(),
+		read:   deps.Read,
+		tokens: deps.Tokens,
+		ready:  deps.Ready,
+		log:    deps.Logger,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if err := s.renderIndex(deps.Version); err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics(deps.Registerer)
+	metricsHandler := promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+	s.routes = []route{
+		{"GET /{$}", "", http.HandlerFunc(s.handleIndex)},
+		{"GET /healthz", "", http.HandlerFunc(s.handleHealthz)},
+		{"GET /readyz", "", http.HandlerFunc(s.handleReadyz)},
+		{"GET /metrics", "", metricsHandler},
+		{"GET /api/v1/openapi.yaml", "", http.HandlerFunc(s.handleOpenAPI)},
+		{"GET /api/v1/accounts", RoleViewer, http.HandlerFunc(s.handleAccounts)},
+		{"GET /api/v1/flags", RoleViewer, http.HandlerFunc(s.handleFlags)},
+		{"GET /api/v1/posts/{platform}/{id}", RoleViewer, http.HandlerFunc(s.handlePost)},
+		// Any other path under /api/v1/ gets a JSON 404, behind the same
+		// token as the rest of the API. It is not in the OpenAPI document.
+		{"GET /api/v1/", RoleViewer, http.HandlerFunc(s.handleNotFound)},
+	}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		h := rt.handler
+		if rt.role != "" {
+			h = s.authorize(rt.role, h)
+		}
+		mux.Handle(rt.pattern, routed(rt.pattern, h))
+	}
+	s.handler = s.serve(mux)
+	return s, nil
+}
+
+// Handler returns the API's handler: every route with its security
+// headers, authentication and metrics.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run serves on ln until ctx ends, then shuts down gracefully: running
+// requests get Config.ShutdownTimeout to finish before their connections
+// are closed. It closes ln. It returns nil after a shutdown that ctx
+// asked for, and the error otherwise.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:      s.handler,
+		ReadTimeout:  s.cfg.ReadTimeout,
+		WriteTimeout: s.cfg.WriteTimeout,
+		IdleTimeout:  s.cfg.IdleTimeout,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("api serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if err != nil {
+		_ = srv.Close()
+		err = fmt.Errorf("api shutdown: %w", err)
+	}
+	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = fmt.Errorf("api serve: %w", serveErr)
+	}
+	return err
+}
+
+// Security headers. API responses are neither cached nor framed nor
+// allowed to load anything; the landing page sets its own policy.
+const apiCSP = "default-src 'none'; frame-ancestors 'none'"
+
+// recorder notes the status of a response and the route that served it.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	route  string
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// routed tells the recorder which route is serving the request: the
+// pattern as registered, so that the metrics never see a raw path.
+func routed(pattern string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*recorder); ok {
+			rec.route = pattern
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serve wraps the router: security headers on every response, a panic
+// turned into a logged 500, and the request metrics.
+func (s *Server) serve(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", apiCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		rec := &recorder{ResponseWriter: w, route: routeUnmatched}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "api handler panicked", "method", r.Method, "route", rec.route,
+					"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					s.writeJSON(rec, r, http.StatusInternalServerError, errorBodyOf(event.EINTERNAL, "internal error"))
+				}
+			}
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			s.metrics.observe(rec.route, status, time.Since(start))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// renderIndex renders the landing page once, and its Content-Security-
+// Policy: nothing but this origin, and the page's one inline style
+// allowed by its hash.
+func (s *Server) renderIndex(version string) error {
+	t, err := template.New("index").Parse(indexTemplate)
+	if err != nil {
+		return fmt.Errorf("api index page: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, struct{ Version string }{version}); err != nil {
+		return fmt.Errorf("api index page: %w", err)
+	}
+	s.index.html = buf.Bytes()
+	_, rest, _ := bytes.Cut(s.index.html, []byte("<style>"))
+	style, _, _ := bytes.Cut(rest, []byte("</style>"))
+	sum := sha256.Sum256(style)
+	s.index.csp = "default-src 'self'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	return nil
+}
