@@ -1,0 +1,295 @@
+// Package accounts loads account lists: CSV files that name accounts
+// already known to monitors (a junta proxy network, sanctioned companies'
+// pages), so that every post by one of them is flagged whatever its text.
+// The classify package looks a post's author up in the merged Lists.
+//
+// A file has a header naming its columns, in any order, from
+// platform,account_id,handle,list,note,source; platform, account_id and
+// list are required. Blank lines and lines starting with '#' are skipped.
+// Like lexicons, the files are edited by hand, so every problem is reported
+// with its file and line, all at once.
+package accounts
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/vigilhq/vigil/event"
+)
+
+// Columns are the columns a list file may have, in the order DESIGN.md
+// gives them.
+var Columns = []string{"platform", "account_id", "handle", "list", "note", "source"}
+
+var required = []string{"platform", "account_id", "list"}
+
+// Entry is one account on one list.
+type Entry struct {
+	Platform  string
+	AccountID string
+	Handle    string
+	List      string
+	Note      string
+	Source    string
+	// File and Line say where the entry was read.
+	File string
+	Line int
+}
+
+type key struct{ platform, accountID string }
+
+// Lists is a set of account-list entries, looked up by account. A nil
+// *Lists holds no entries. It is safe for concurrent reads.
+type Lists struct {
+	byAccount map[key][]Entry
+	n         int
+}
+
+// Load reads and parses the list file name from fsys.
+func Load(fsys fs.FS, name string) (*Lists, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read account list: %w", err)
+	}
+	return Parse(name, data)
+}
+
+// LoadFiles loads several list files from fsys and merges them, reporting
+// the problems of every file.
+func LoadFiles(fsys fs.FS, names ...string) (*Lists, error) {
+	var (
+		all   []*Lists
+		probs Problems
+	)
+	for _, name := range names {
+		l, err := Load(fsys, name)
+		var ps Problems
+		switch {
+		case errors.As(err, &ps):
+			probs = append(probs, ps...)
+		case err != nil:
+			return nil, err
+		default:
+			all = append(all, l)
+		}
+	}
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	return Merge(all...)
+}
+
+// Parse parses one list file; file names it in problems. When anything is
+// wrong it returns nil and Problems listing every problem found.
+func Parse(file string, data []byte) (*Lists, error) {
+	var probs Problems
+	data = bytes.TrimPrefix(data, []byte("\uFEFF")) // spreadsheet exports start with a BOM
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comment = '#'
+	r.FieldsPerRecord = -1 // checked below, with a clearer message
+	r.ReuseRecord = true
+
+	var (
+		cols  map[string]int // column name → field index
+		width int
+		lists = &Lists{byAccount: map[key][]Entry{}}
+	)
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				probs.add(file, pe.Line, "%v", pe.Err)
+				if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
+					// The reader cannot resynchronise after a broken quote.
+					break
+				}
+				continue
+			}
+			probs.add(file, 0, "%v", err)
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if cols == nil {
+			cols, width = header(file, line, rec, &probs)
+			if cols == nil {
+				break
+			}
+			continue
+		}
+		if len(rec) != width {
+			probs.add(file, line, "%d fields, but the header has %d", len(rec), width)
+			continue
+		}
+		e := Entry{File: file, Line: line}
+		field := func(name string) string {
+			if i, ok := cols[name]; ok {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		e.Platform, e.AccountID, e.Handle = field("platform"), field("account_id"), field("handle")
+		e.List, e.Note, e.Source = field("list"), field("note"), field("source")
+		if check(&e, &probs) {
+			lists.add(e, &probs)
+		}
+	}
+	if cols == nil && len(probs) == 0 {
+		probs.add(file, 1, "header required: %s", strings.Join(Columns, ","))
+	}
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	return lists, nil
+}
+
+// header reads the header row: known column names, each once, with the
+// required ones present.
+func header(file string, line int, rec []string, probs *Problems) (map[string]int, int) {
+	cols := make(map[string]int, len(rec))
+	known := 0
+	n := len(*probs)
+	for i, name := range rec {
+		name = strings.ToLower(strings.TrimSpace(name))
+		switch _, dup := cols[name]; {
+		case !slices.Contains(Columns, name):
+			probs.add(file, line, "unknown column %q (want %s)", name, strings.Join(Columns, ","))
+		case dup:
+			probs.add(file, line, "column %q appears twice", name)
+		default:
+			cols[name] = i
+			known++
+		}
+	}
+	if known == 0 {
+		// Most likely a data row where the header should be.
+		*probs = (*probs)[:n]
+		probs.add(file, line, "header required: %s", strings.Join(Columns, ","))
+		return nil, 0
+	}
+	for _, name := range required {
+		if _, ok := cols[name]; !ok {
+			probs.add(file, line, "column %q is required", name)
+		}
+	}
+	if len(*probs) > n {
+		return nil, 0
+	}
+	return cols, len(rec)
+}
+
+// check validates an entry's fields.
+func check(e *Entry, probs *Problems) bool {
+	n := len(*probs)
+	switch {
+	case e.Platform == "":
+		probs.add(e.File, e.Line, "platform is empty")
+	case !isToken(e.Platform):
+		probs.add(e.File, e.Line, "platform %q: only a-z, 0-9, '_', '-' and '.' are allowed", e.Platform)
+	}
+	switch {
+	case e.AccountID == "":
+		probs.add(e.File, e.Line, "account_id is empty")
+	case strings.IndexFunc(e.AccountID, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
+		probs.add(e.File, e.Line, "account_id %q contains a space or a control character", e.AccountID)
+	}
+	if e.List == "" {
+		probs.add(e.File, e.Line, "list is empty")
+	}
+	return len(*probs) == n
+}
+
+// add adds an entry, refusing a second (platform, account_id, list).
+func (l *Lists) add(e Entry, probs *Problems) {
+	k := key{e.Platform, e.AccountID}
+	for _, old := range l.byAccount[k] {
+		if old.List == e.List {
+			where := fmt.Sprintf("line %d", old.Line)
+			if old.File != e.File {
+				where = fmt.Sprintf("%s:%d", old.File, old.Line)
+			}
+			probs.add(e.File, e.Line, "duplicate entry %s/%s on list %q (first at %s)", e.Platform, e.AccountID, e.List, where)
+			return
+		}
+	}
+	l.byAccount[k] = append(l.byAccount[k], e)
+	l.n++
+}
+
+// Merge combines lists; an account on the same list in two of them is a
+// problem naming both places.
+func Merge(ls ...*Lists) (*Lists, error) {
+	out := &Lists{byAccount: map[key][]Entry{}}
+	var probs Problems
+	for _, l := range ls {
+		for _, e := range l.Entries() {
+			out.add(e, &probs)
+		}
+	}
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Lookup returns the lists the account is on, sorted by list name; nil
+// when it is on none. The result is the caller's to keep.
+func (l *Lists) Lookup(platform, accountID string) []event.ListHit {
+	if l == nil {
+		return nil
+	}
+	es := l.byAccount[key{platform, accountID}]
+	if len(es) == 0 {
+		return nil
+	}
+	hits := make([]event.ListHit, len(es))
+	for i, e := range es {
+		hits[i] = event.ListHit{List: e.List, Note: e.Note, Source: e.Source}
+	}
+	slices.SortFunc(hits, func(a, b event.ListHit) int { return strings.Compare(a.List, b.List) })
+	return hits
+}
+
+// Len is the number of entries.
+func (l *Lists) Len() int {
+	if l == nil {
+		return 0
+	}
+	return l.n
+}
+
+// Entries returns every entry, sorted by platform, account and list.
+func (l *Lists) Entries() []Entry {
+	if l == nil {
+		return nil
+	}
+	out := make([]Entry, 0, l.n)
+	for _, es := range l.byAccount {
+		out = append(out, es...)
+	}
+	slices.SortFunc(out, func(a, b Entry) int {
+		return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.AccountID, b.AccountID), strings.Compare(a.List, b.List))
+	})
+	return out
+}
+
+// isToken accepts what event.Post accepts as a platform.
+func isToken(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return s != "" && len(s) <= 32
+}

@@ -1,0 +1,327 @@
+// Package classify is Vigil's classifier: it judges each captured post
+// against lexicons and account lists and explains its judgement. In the
+// flow it sits between the posts topic and the flags topic (its consumer
+// reads event.Post and writes one event.Verdict per post), and it backs the
+// `vigil classify` command (RunCLI), which does the same over JSON Lines.
+//
+// A Classifier is compiled once from validated lexicons (package lexicon)
+// and account lists (package accounts) and is then read-only, so one
+// Classifier serves any number of goroutines. For each post it normalises a
+// copy of the text (Normalizer), matches terms on word boundaries (and, for
+// Burmese, inside runs of Myanmar script), applies exceptions and
+// co-occurrence rules, looks the author up in the account lists, and
+// reports every match as a byte span of the text exactly as the author
+// wrote it.
+package classify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/lexicon"
+	"github.com/vigilhq/vigil/event"
+)
+
+// DefaultListSeverity is what each account list the author is on adds to a
+// post's score unless Options say otherwise.
+const DefaultListSeverity = 2
+
+// Options configure a Classifier. The zero value is usable.
+type Options struct {
+	// Pipeline is the Vigil version recorded in every verdict.
+	Pipeline string
+	// Normalizer prepares text for matching. Default SimpleNormalizer.
+	Normalizer Normalizer
+	// ListSeverity is what each distinct list the author is on adds to the
+	// score. Default (0) is DefaultListSeverity; it must not be negative.
+	ListSeverity float64
+}
+
+// Classifier judges posts. It is safe for concurrent use.
+type Classifier struct {
+	norm         Normalizer
+	pipeline     string
+	lexicon      string // "name@version,name@version"
+	listSeverity float64
+	lists        *accounts.Lists
+
+	categories map[string]category
+	// words indexes terms of spaced scripts by their first word, so that
+	// a post costs one map lookup per word whatever the lexicon's size.
+	words map[string][]wordForm
+	// myanmar holds the terms written in Myanmar script.
+	myanmar runeTrie
+	rules   []rule
+}
+
+type category struct {
+	severity float64
+	context  bool
+}
+
+// term is a compiled lexicon term; its variants share it.
+type term struct {
+	id       string
+	category string
+	// exceptions are normalised like the text.
+	exceptions []string
+}
+
+// wordForm is a term (or variant) of spaced script, as the words after its
+// first.
+type wordForm struct {
+	rest []string
+	term *term
+}
+
+type rule struct {
+	id       string
+	category string
+	all      []string
+	within   int
+}
+
+// New compiles lexicons and account lists into a Classifier. lists may be
+// nil. Lexicons from lexicon.Parse are valid on their own; New checks that
+// they agree with each other (a category declared twice must have the same
+// severity and context; term and rule ids must be unique across lexicons)
+// and that every term still has something to match once normalised. Such
+// problems are returned as lexicon.Problems.
+func New(lexicons []*lexicon.Lexicon, lists *accounts.Lists, opts Options) (*Classifier, error) {
+	c := &Classifier{
+		norm:         opts.Normalizer,
+		pipeline:     opts.Pipeline,
+		listSeverity: opts.ListSeverity,
+		lists:        lists,
+		categories:   map[string]category{},
+		words:        map[string][]wordForm{},
+	}
+	if c.norm == nil {
+		c.norm = SimpleNormalizer{}
+	}
+	switch {
+	case c.listSeverity == 0:
+		c.listSeverity = DefaultListSeverity
+	case c.listSeverity < 0 || math.IsNaN(c.listSeverity) || math.IsInf(c.listSeverity, 0):
+		return nil, fmt.Errorf("classify: list severity %g: must be a positive number", opts.ListSeverity)
+	}
+
+	b := builder{c: c, cats: map[string]where{}, terms: map[string]where{}, rules: map[string]where{}, myanmar: map[string][]*term{}}
+	refs := make([]string, 0, len(lexicons))
+	for i, lex := range lexicons {
+		if lex == nil {
+			return nil, fmt.Errorf("classify: lexicon %d is nil", i)
+		}
+		if slices.Contains(refs, lex.Ref()) {
+			b.problem(lex.File, 0, "lexicon %s is loaded twice", lex.Ref())
+			continue
+		}
+		refs = append(refs, lex.Ref())
+		b.add(lex)
+	}
+	if len(b.probs) > 0 {
+		return nil, fmt.Errorf("compile lexicons: %w", b.probs)
+	}
+	c.myanmar = newRuneTrie(b.myanmar)
+	c.lexicon = strings.Join(refs, ",")
+	return c, nil
+}
+
+// where is the place something was declared, for messages.
+type where struct {
+	file string
+	line int
+	cat  lexicon.Category
+}
+
+func (w where) String() string { return fmt.Sprintf("%s:%d", w.file, w.line) }
+
+// builder compiles lexicons into a Classifier, collecting problems.
+type builder struct {
+	c                  *Classifier
+	cats, terms, rules map[string]where
+	// myanmar collects the Myanmar-script forms for the trie.
+	myanmar map[string][]*term
+	probs   lexicon.Problems
+}
+
+func (b *builder) problem(file string, line int, format string, args ...any) {
+	b.probs = append(b.probs, lexicon.Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (b *builder) add(lex *lexicon.Lexicon) {
+	for _, cat := range lex.Categories {
+		if first, ok := b.cats[cat.ID]; ok {
+			if first.cat.Severity != cat.Severity || first.cat.Context != cat.Context {
+				b.problem(lex.File, cat.Line, "category %q: severity %g, context %v here, but severity %g, context %v at %s",
+					cat.ID, cat.Severity, cat.Context, first.cat.Severity, first.cat.Context, first)
+			}
+			continue
+		}
+		b.cats[cat.ID] = where{file: lex.File, line: cat.Line, cat: cat}
+		b.c.categories[cat.ID] = category{severity: cat.Severity, context: cat.Context}
+	}
+	for _, t := range lex.Terms {
+		if first, ok := b.terms[t.ID]; ok {
+			b.problem(lex.File, t.Line, "term id %q is also at %s", t.ID, first)
+			continue
+		}
+		b.terms[t.ID] = where{file: lex.File, line: t.Line}
+		if _, ok := b.c.categories[t.Category]; !ok {
+			b.problem(lex.File, t.Line, "term %q: category %q is not declared", t.ID, t.Category)
+			continue
+		}
+		b.term(lex.File, t)
+	}
+	for _, r := range lex.Rules {
+		if first, ok := b.rules[r.ID]; ok {
+			b.problem(lex.File, r.Line, "rule id %q is also at %s", r.ID, first)
+			continue
+		}
+		b.rules[r.ID] = where{file: lex.File, line: r.Line}
+		if err := b.c.checkRule(r); err != nil {
+			b.problem(lex.File, r.Line, "rule %q: %v", r.ID, err)
+			continue
+		}
+		b.c.rules = append(b.c.rules, rule{id: r.ID, category: r.Category, all: slices.Clone(r.All), within: r.Within})
+	}
+}
+
+func (c *Classifier) checkRule(r lexicon.Rule) error {
+	if cat, ok := c.categories[r.Category]; !ok {
+		return fmt.Errorf("category %q is not declared", r.Category)
+	} else if cat.context {
+		return fmt.Errorf("category %q is a context category, which never flags", r.Category)
+	}
+	if len(r.All) == 0 {
+		return errors.New("all lists no category")
+	}
+	for _, id := range r.All {
+		if _, ok := c.categories[id]; !ok {
+			return fmt.Errorf("all: category %q is not declared", id)
+		}
+	}
+	if r.Within <= 0 {
+		return fmt.Errorf("within must be greater than 0, got %d", r.Within)
+	}
+	return nil
+}
+
+// term compiles a term and its variants, normalised as post text will be.
+func (b *builder) term(file string, t lexicon.Term) {
+	tm := &term{id: t.ID, category: t.Category}
+	for _, x := range t.Exceptions {
+		if nx := strings.TrimSpace(b.c.norm.Normalize(x).Text); nx != "" {
+			tm.exceptions = append(tm.exceptions, nx)
+		}
+	}
+	for _, form := range append([]string{t.Term}, t.Variants...) {
+		nf := strings.TrimSpace(b.c.norm.Normalize(form).Text)
+		if strings.IndexFunc(nf, isMyanmar) >= 0 {
+			first, _ := utf8.DecodeRuneInString(nf)
+			last, _ := utf8.DecodeLastRuneInString(nf)
+			if classOf(first) != classMyanmar || classOf(last) != classMyanmar {
+				b.problem(file, t.Line, "term %q: %q must start and end with Myanmar script, or have none", t.ID, form)
+				continue
+			}
+			if !slices.Contains(b.myanmar[nf], tm) { // a variant may normalise to the term
+				b.myanmar[nf] = append(b.myanmar[nf], tm)
+			}
+			continue
+		}
+		toks := tokenize(nf, nil)
+		if len(toks) == 0 {
+			b.problem(file, t.Line, "term %q: %q has no letter, digit or symbol to match", t.ID, form)
+			continue
+		}
+		words := make([]string, len(toks))
+		for i, tok := range toks {
+			words[i] = nf[tok.start:tok.end]
+		}
+		b.c.addWordForm(words, tm)
+	}
+}
+
+func (c *Classifier) addWordForm(words []string, tm *term) {
+	forms := c.words[words[0]]
+	for _, f := range forms {
+		if f.term == tm && slices.Equal(f.rest, words[1:]) {
+			return // a variant that normalises to the term
+		}
+	}
+	c.words[words[0]] = append(forms, wordForm{rest: words[1:], term: tm})
+}
+
+// Lexicon returns the lexicon versions the classifier was built from, as
+// verdicts record them: "name@version" joined by commas.
+func (c *Classifier) Lexicon() string { return c.lexicon }
+
+// Classify judges one post. The verdict holds a copy of the post; its match
+// spans are byte offsets into p.Text as given.
+func (c *Classifier) Classify(p *event.Post) event.Verdict {
+	v := event.Verdict{Lexicon: c.lexicon, Pipeline: c.pipeline, ClassifiedAt: time.Now().UTC()}
+	if p == nil {
+		return v
+	}
+	v.Post = *p
+	v.Post.Raw = bytes.Clone(p.Raw)
+
+	n := c.normalize(p.Text)
+	hits := c.match(n.Text)
+	var flagging, tags []string
+	for _, h := range hits {
+		if c.categories[h.term.category].context {
+			tags = append(tags, h.term.category)
+		} else {
+			flagging = append(flagging, h.term.category)
+		}
+	}
+	hits, fired := c.applyRules(hits)
+	flagging = append(flagging, fired...)
+
+	v.Matches = c.spans(p.Text, n, hits)
+	v.Lists = c.lists.Lookup(p.Platform, p.Author.ID)
+	v.Categories = sortedSet(flagging)
+	v.Tags = sortedSet(tags)
+	for _, id := range v.Categories {
+		v.Score += c.categories[id].severity
+	}
+	lists := make([]string, len(v.Lists))
+	for i, l := range v.Lists {
+		lists[i] = l.List
+	}
+	v.Score += c.listSeverity * float64(len(sortedSet(lists)))
+	v.Flagged = len(v.Categories) > 0 || len(v.Lists) > 0
+	return v
+}
+
+// normalize runs the normaliser, falling back to the text as written when
+// its result cannot be mapped back.
+func (c *Classifier) normalize(text string) Normalized {
+	n := c.norm.Normalize(text)
+	if len(n.Offsets) != len(n.Text)+1 {
+		return identity(text)
+	}
+	for _, o := range n.Offsets {
+		if o < 0 || o > len(text) {
+			return identity(text)
+		}
+	}
+	return n
+}
+
+// sortedSet sorts ss and removes duplicates; nil when empty.
+func sortedSet(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	slices.Sort(ss)
+	return slices.Compact(ss)
+}

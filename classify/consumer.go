@@ -1,0 +1,153 @@
+package classify
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/vigilhq/vigil/bus"
+	"github.com/vigilhq/vigil/event"
+)
+
+// ConsumerConfig configures the classify role.
+type ConsumerConfig struct {
+	// Group is the consumer group. Default "vigil-classify".
+	Group string
+	// Limits bound the posts accepted from the posts topic.
+	Limits event.Limits
+	// Workers classify a batch in parallel. Default GOMAXPROCS.
+	Workers int
+}
+
+// Role is the classify stage: it consumes the posts topic, judges each
+// post, and writes one verdict per post to the flags topic (bad messages
+// to the dead-letter topic), committing only after both writes.
+type Role struct {
+	c        *Classifier
+	cfg      ConsumerConfig
+	consumer *bus.Consumer
+	flags    *bus.Writer
+	dead     *bus.DeadLetters
+
+	posts    prometheus.Counter
+	flagged  *prometheus.CounterVec
+	duration prometheus.Histogram
+}
+
+// NewConsumer returns the classify role. reg may be nil.
+func NewConsumer(c *Classifier, cfg ConsumerConfig, kcfg bus.Config, dead *bus.DeadLetters, log *slog.Logger, reg prometheus.Registerer) (*Role, error) {
+	if cfg.Group == "" {
+		cfg.Group = "vigil-classify"
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	f := promauto.With(reg)
+	r := &Role{
+		c: c, cfg: cfg, dead: dead,
+		posts: f.NewCounter(prometheus.CounterOpts{
+			Namespace: "vigil", Subsystem: "classify", Name: "posts_total",
+			Help: "Posts classified.",
+		}),
+		flagged: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "vigil", Subsystem: "classify", Name: "posts_flagged_total",
+			Help: "Posts flagged, by category (a post with two categories counts in both).",
+		}, []string{"category"}),
+		duration: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "vigil", Subsystem: "classify", Name: "post_duration_seconds",
+			Help:    "Time to classify one post.",
+			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10),
+		}),
+	}
+	consumer, err := bus.NewConsumer(kcfg, bus.ConsumerConfig{Role: "classify", Group: cfg.Group, Topic: event.TopicPosts}, r.handle, log, reg)
+	if err != nil {
+		return nil, err
+	}
+	r.consumer = consumer
+	r.flags = bus.NewWriter(kcfg, event.TopicFlags)
+	return r, nil
+}
+
+// Run consumes until ctx ends.
+func (r *Role) Run(ctx context.Context) error { return r.consumer.Run(ctx) }
+
+// Close closes the flags writer.
+func (r *Role) Close() error { return r.flags.Close() }
+
+type outcome struct {
+	msg     kafka.Message
+	dead    *bus.Dead
+	verdict event.Verdict
+}
+
+func (r *Role) handle(ctx context.Context, batch []kafka.Message) error {
+	out := make([]outcome, len(batch))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < r.cfg.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = r.one(batch[i])
+			}
+		}()
+	}
+	for i := range batch {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	var msgs []kafka.Message
+	var dead []bus.Dead
+	for i := range out {
+		if out[i].dead != nil {
+			dead = append(dead, *out[i].dead)
+		} else {
+			msgs = append(msgs, out[i].msg)
+		}
+	}
+	if err := r.flags.Write(ctx, msgs...); err != nil {
+		return err
+	}
+	if len(dead) > 0 {
+		if err := r.dead.Send(ctx, dead...); err != nil {
+			return err
+		}
+	}
+	for i := range out {
+		if out[i].dead != nil {
+			continue
+		}
+		r.posts.Inc()
+		for _, c := range out[i].verdict.Categories {
+			r.flagged.WithLabelValues(c).Inc()
+		}
+		if len(out[i].verdict.Categories) == 0 && len(out[i].verdict.Lists) > 0 {
+			r.flagged.WithLabelValues("account_list").Inc()
+		}
+	}
+	return nil
+}
+
+func (r *Role) one(m kafka.Message) outcome {
+	p, err := event.DecodePost(m.Value, r.cfg.Limits)
+	if err != nil {
+		return outcome{dead: &bus.Dead{Message: m, Reason: err.Error(), Kind: event.KindOf(err)}}
+	}
+	start := time.Now()
+	v := r.c.Classify(&p)
+	r.duration.Observe(time.Since(start).Seconds())
+	b, err := event.EncodeVerdict(&v)
+	if err != nil {
+		return outcome{dead: &bus.Dead{Message: m, Reason: "encode verdict: " + err.Error()}}
+	}
+	return outcome{msg: kafka.Message{Key: m.Key, Value: b}, verdict: v}
+}

@@ -1,0 +1,224 @@
+package lexicon
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestLoadExample(t *testing.T) {
+	lex := mustLoad(t, "example.yaml")
+	if got, want := lex.Ref(), "example@2026-11-26"; got != want {
+		t.Errorf("Ref() = %q, want %q", got, want)
+	}
+	if lex.File != "example.yaml" {
+		t.Errorf("File = %q", lex.File)
+	}
+	wantCats := []Category{
+		{ID: "dehumanisation", Label: "Dehumanising language", Severity: 3, Line: 6},
+		{ID: "violence_call", Label: "Call to violence", Severity: 2, Context: true, Line: 7},
+		{ID: "target_group", Label: "Target group", Severity: 1, Context: true, Line: 8},
+		{ID: "incitement", Label: "Incitement", Severity: 5, Line: 9},
+	}
+	if !reflect.DeepEqual(lex.Categories, wantCats) {
+		t.Errorf("Categories =\n%+v\nwant\n%+v", lex.Categories, wantCats)
+	}
+	wantTerms := []Term{
+		{ID: "t1", Term: "ကုလား", Category: "dehumanisation", Lang: "my", Variants: []string{}, Exceptions: []string{"ကုလားထိုင်"}, Line: 13},
+		{ID: "t2", Term: "vermin", Category: "dehumanisation", Lang: "en", Variants: []string{"v3rmin", "verm1n"}, Line: 19},
+		{ID: "t3", Term: "northfolk", Category: "target_group", Line: 24},
+		{ID: "t4", Term: "burn them out", Category: "violence_call", Lang: "eng", Line: 27},
+	}
+	if !reflect.DeepEqual(lex.Terms, wantTerms) {
+		t.Errorf("Terms =\n%+v\nwant\n%+v", lex.Terms, wantTerms)
+	}
+	wantRules := []Rule{{ID: "r1", Category: "incitement", All: []string{"violence_call", "target_group"}, Within: 10, Line: 32}}
+	if !reflect.DeepEqual(lex.Rules, wantRules) {
+		t.Errorf("Rules = %+v, want %+v", lex.Rules, wantRules)
+	}
+	if c, ok := lex.Category("target_group"); !ok || !c.Context {
+		t.Errorf("Category(target_group) = %+v, %v", c, ok)
+	}
+	if _, ok := lex.Category("nope"); ok {
+		t.Error("Category(nope) found")
+	}
+}
+
+// TestLoadBad checks the exact problems each testdata/*.bad.yaml produces:
+// a lexicon author sees these lines from `vigil lexicon check`.
+func TestLoadBad(t *testing.T) {
+	tests := map[string][]string{
+		"unknown_key.bad.yaml": {
+			`unknown_key.bad.yaml:4: category "dehumanisation": severity is required`,
+			`unknown_key.bad.yaml:6: unknown key "sevrity" in category`,
+			`unknown_key.bad.yaml:11: unknown key "langauge" in term`,
+			`unknown_key.bad.yaml:13: unknown key "window" in rule`,
+			`unknown_key.bad.yaml:14: unknown key "descripton" in lexicon`,
+		},
+		"duplicates.bad.yaml": {
+			`duplicates.bad.yaml:6: duplicate category id "dehumanisation" (first at line 4)`,
+			`duplicates.bad.yaml:11: duplicate term id "t1" (first at line 8)`,
+			`duplicates.bad.yaml:16: duplicate key "term" in term`,
+			`duplicates.bad.yaml:20: duplicate rule id "r1" (first at line 19)`,
+		},
+		"undeclared.bad.yaml": {
+			`undeclared.bad.yaml:9: term "t1": category "dehumanization" is not declared`,
+			`undeclared.bad.yaml:10: term "t2": category is required`,
+			`undeclared.bad.yaml:13: rule "r1": category "incitement" is not declared`,
+			`undeclared.bad.yaml:13: rule "r1": all: category "violence_call" is not declared`,
+			`undeclared.bad.yaml:14: rule "r2": category "target_group" is a context category, which never flags; a rule needs one that does`,
+		},
+		"values.bad.yaml": {
+			`values.bad.yaml:4: category "a": severity 11 is outside 0..10`,
+			`values.bad.yaml:5: category "b": severity -1 is outside 0..10`,
+			`values.bad.yaml:6: category "c": severity must be a number, got "high"`,
+			`values.bad.yaml:7: category "d": severity is required`,
+			`values.bad.yaml:8: category "e": context must be true or false, got "maybe"`,
+			`values.bad.yaml:11: term "t1": term is empty`,
+			`values.bad.yaml:12: term "t2": lang "English" is not an ISO 639-1 or 639-3 code`,
+			`values.bad.yaml:13: term "t3": variants: entry 2 is empty`,
+			`values.bad.yaml:14: term "t4": exception "ထိုင်" does not contain the term or a variant, so it can never apply`,
+			`values.bad.yaml:15: term "t5": term must be text, got a list`,
+			`values.bad.yaml:16: term: id "t 6" must not contain spaces or ','`,
+			`values.bad.yaml:18: rule "r1": within must be greater than 0, got 0`,
+			`values.bad.yaml:19: rule "r2": within must be greater than 0, got -2`,
+			`values.bad.yaml:20: rule "r3": within must be a whole number of words, got "ten"`,
+			`values.bad.yaml:21: rule "r4": all must list at least one category`,
+			`values.bad.yaml:22: rule "r5": all must be a list of category ids`,
+		},
+		"missing.bad.yaml": {
+			`missing.bad.yaml:1: name is required`,
+			`missing.bad.yaml:1: version is required`,
+			`missing.bad.yaml:2: category: id is required`,
+			`missing.bad.yaml:4: term: id is required`,
+			`missing.bad.yaml:6: term "t2": term is empty`,
+			`missing.bad.yaml:6: term "t2": category is required`,
+			`missing.bad.yaml:8: rule "r1": category is required`,
+			`missing.bad.yaml:8: rule "r1": all is required`,
+			`missing.bad.yaml:8: rule "r1": within is required`,
+		},
+		"name.bad.yaml": {
+			`name.bad.yaml:1: name "my lexicon" must not contain spaces, ',' or '@'`,
+			`name.bad.yaml:2: version "1,2" must not contain spaces, ',' or '@'`,
+		},
+		"shape.bad.yaml": {
+			`shape.bad.yaml:3: categories must be a list`,
+			`shape.bad.yaml:5: term must be a mapping, got "just a string"`,
+			`shape.bad.yaml:6: rules must be a list`,
+		},
+		// yaml.v3 reports a parser error at the line of the construct it
+		// was reading, here the list item that opened "{".
+		"syntax.bad.yaml": {
+			`syntax.bad.yaml:3: did not find expected ',' or '}'`,
+		},
+		"two_documents.bad.yaml": {
+			`two_documents.bad.yaml:5: a second YAML document: a lexicon file holds one`,
+		},
+		"empty.bad.yaml": {
+			`empty.bad.yaml: empty file: want a lexicon with name, version, categories and terms`,
+		},
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			lex, err := Load(os.DirFS("testdata"), name)
+			if lex != nil {
+				t.Errorf("Load returned a lexicon despite problems")
+			}
+			var probs Problems
+			if !errors.As(err, &probs) {
+				t.Fatalf("Load error = %v (%T), want Problems", err, err)
+			}
+			if got := strings.Split(err.Error(), "\n"); !reflect.DeepEqual(got, want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			for _, p := range probs {
+				if p.File != name {
+					t.Errorf("problem %q names file %q", p.Error(), p.File)
+				}
+			}
+		})
+	}
+
+	// Every *.bad.yaml fixture must have its expected problems above.
+	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, ok := tests[filepath.Base(f)]; !ok {
+			t.Errorf("%s has no expected problems in TestLoadBad", f)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	const head = "name: n\nversion: v\ncategories:\n  - {id: c, severity: 1}\n  - {id: g, context: true}\n"
+	tests := []struct {
+		name string
+		yaml string
+		want string // the error, "" for none
+	}{
+		{name: "minimal", yaml: head + "terms: []\n"},
+		{name: "null lists", yaml: head + "terms:\nrules:\n"},
+		{name: "context needs no severity", yaml: head + "terms: [{id: t, term: x, category: g}]\n"},
+		{name: "alias", yaml: head + "terms:\n  - &t {id: t, term: x, category: c}\n  - *t\n",
+			want: `f.yaml:8: duplicate term id "t" (first at line 7)`},
+		{name: "rule all twice", yaml: head + "terms: []\nrules: [{id: r, category: c, all: [g, g], within: 2}]\n",
+			want: `f.yaml:7: rule "r": all: category "g" is listed twice`},
+		{name: "rule fractional within", yaml: head + "terms: []\nrules: [{id: r, category: c, all: [g], within: 2.5}]\n",
+			want: `f.yaml:7: rule "r": within must be a whole number of words, got "2.5"`},
+		{name: "severity bounds are inclusive", yaml: "name: n\nversion: v\ncategories: [{id: a, severity: 0}, {id: b, severity: 10}, {id: c, severity: 2.5}]\nterms: []\n"},
+		{name: "not a mapping", yaml: "- a\n- b\n", want: `f.yaml:1: lexicon must be a mapping, got a list`},
+		{name: "exception matches a variant", yaml: head + "terms: [{id: t, term: x, category: c, variants: [yy], exceptions: [AYY]}]\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tt.yaml))
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("Parse error = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(os.DirFS("testdata"), "nope.yaml")
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(nope.yaml) = %v, want fs.ErrNotExist", err)
+	}
+}
+
+func TestProblemError(t *testing.T) {
+	tests := []struct {
+		name string
+		p    Problem
+		want string
+	}{
+		{name: "with line", p: Problem{File: "a.yaml", Line: 12, Msg: "bad"}, want: "a.yaml:12: bad"},
+		{name: "whole file", p: Problem{File: "a.yaml", Msg: "empty"}, want: "a.yaml: empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.p.Error(); got != tt.want {
+				t.Errorf("Error() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func mustLoad(tb testing.TB, name string) *Lexicon {
+	tb.Helper()
+	lex, err := Load(os.DirFS("testdata"), name)
+	if err != nil {
+		tb.Fatalf("Load(%s): %v", name, err)
+	}
+	return lex
+}
