@@ -147,7 +147,7 @@ func TestDeadLettersHeadersAndTruncation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Brokers, Topic: event.TopicDeadLetter, Partition: 0})
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Brokers, Topic: event.TopicDeadLetter, Partition: 0, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()

@@ -2,12 +2,12 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vigilhq/vigil/event"
@@ -45,14 +45,21 @@ type DeadLetters struct {
 // NewDeadLetters returns a dead-letter writer for role ("ingest",
 // "classify", "store"). reg may be nil.
 func NewDeadLetters(cfg Config, role string, reg prometheus.Registerer) *DeadLetters {
-	return &DeadLetters{
-		role: role,
-		w:    NewWriter(cfg, event.TopicDeadLetter),
-		count: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
-			Namespace: "vigil", Subsystem: "deadletter", Name: "messages_total",
-			Help: "Messages sent to the dead-letter topic, by role and kind of reason.",
-		}, []string{"role", "kind"}),
+	count := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "vigil", Subsystem: "deadletter", Name: "messages_total",
+		Help: "Messages sent to the dead-letter topic, by role and kind of reason.",
+	}, []string{"role", "kind"})
+	if reg != nil {
+		// Every role of one process shares the counter (role is a label).
+		if err := reg.Register(count); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				panic(err) // a metric of another shape under this name: a programming error
+			}
+			count = are.ExistingCollector.(*prometheus.CounterVec)
+		}
 	}
+	return &DeadLetters{role: role, w: NewWriter(cfg, event.TopicDeadLetter), count: count}
 }
 
 // Send writes the dead messages and waits for their acknowledgement.

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/vigilhq/vigil/bus"
+	"github.com/vigilhq/vigil/event"
+	"github.com/vigilhq/vigil/examples"
+)
+
+// Config is the whole of `vigil.yaml`. Precedence: the file, then VIGIL_*
+// environment variables, then flags.
+type Config struct {
+	Kafka    bus.Config     `yaml:"kafka"`
+	Sources  []SourceConfig `yaml:"sources"`
+	Classify ClassifyConfig `yaml:"classify"`
+	Store    StoreConfig    `yaml:"store"`
+	HTTP     HTTPConfig     `yaml:"http"`
+	Limits   event.Limits   `yaml:"limits"`
+
+	// DataDir holds the SQLite database, the embedded broker's log and the
+	// source cursors. Flag --data-dir, env VIGIL_DATA_DIR.
+	DataDir string `yaml:"data_dir"`
+
+	// file is where the config came from, for messages; fsys is where its
+	// relative paths resolve (the embedded demo for the default config).
+	file string
+	fsys fs.FS
+}
+
+// SourceConfig is one entry of `sources:`.
+type SourceConfig struct {
+	Type   string `yaml:"type"`
+	Name   string `yaml:"name"`
+	Path   string `yaml:"path"`
+	Follow bool   `yaml:"follow"`
+}
+
+// ClassifyConfig names the lexicon and account-list files.
+type ClassifyConfig struct {
+	Lexicons []string `yaml:"lexicons"`
+	Accounts []string `yaml:"accounts"`
+}
+
+// StoreConfig configures the SQL store.
+type StoreConfig struct {
+	// SQLite is the database file; default DATA_DIR/vigil.db.
+	SQLite string `yaml:"sqlite"`
+}
+
+// HTTPConfig configures the api role's listener.
+type HTTPConfig struct {
+	Addr string `yaml:"addr"`
+}
+
+// defaultConfigName is the demo configuration embedded in the binary.
+const defaultConfigName = "vigil.yaml"
+
+// loadConfig reads the config file at path, or the embedded demo config
+// when path is empty, then applies the environment.
+func loadConfig(path string, env func(string) string) (*Config, error) {
+	var (
+		data []byte
+		err  error
+		cfg  = &Config{Kafka: bus.Defaults(), DataDir: "data", HTTP: HTTPConfig{Addr: "127.0.0.1:8080"}}
+	)
+	if path == "" {
+		cfg.file, cfg.fsys = "examples/"+defaultConfigName+" (embedded)", examples.FS
+		data, err = fs.ReadFile(examples.FS, defaultConfigName)
+	} else {
+		cfg.file = path
+		data, err = os.ReadFile(path)
+		abs, aerr := filepath.Abs(filepath.Dir(path))
+		if aerr != nil {
+			return nil, aerr
+		}
+		cfg.fsys = dirFS(abs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := decodeStrict(cfg.file, data, cfg); err != nil {
+		return nil, err
+	}
+	cfg.applyEnv(env)
+	return cfg, nil
+}
+
+// dirFS is os.DirFS that also accepts absolute paths, so a config may name
+// files anywhere.
+type dirFS string
+
+func (d dirFS) Open(name string) (fs.File, error) {
+	if filepath.IsAbs(name) {
+		return os.Open(name)
+	}
+	return os.DirFS(string(d)).Open(filepath.ToSlash(filepath.Clean(name)))
+}
+
+var yamlLineErr = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)$`)
+
+// decodeStrict decodes YAML refusing unknown keys, with errors that name
+// the file and line: "vigil.yaml:3: unknown key \"sorces\"".
+func decodeStrict(file string, data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(v)
+	if err == nil || errors.Is(err, io.EOF) { // an empty file is the defaults
+		return nil
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var msgs []string
+		for _, e := range te.Errors {
+			if m := yamlLineErr.FindStringSubmatch(e); m != nil {
+				msgs = append(msgs, fmt.Sprintf("%s:%s: unknown key %q", file, m[1], m[2]))
+			} else {
+				msgs = append(msgs, file+":"+strings.TrimPrefix(e, "line "))
+			}
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	return fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+// applyEnv applies VIGIL_* overrides.
+func (c *Config) applyEnv(env func(string) string) {
+	if v := env("VIGIL_DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	if v := env("VIGIL_HTTP_ADDR"); v != "" {
+		c.HTTP.Addr = v
+	}
+	if v := env("VIGIL_KAFKA_BROKERS"); v != "" {
+		c.Kafka.Brokers = strings.Split(v, ",")
+	}
+	if v := env("VIGIL_SQLITE"); v != "" {
+		c.Store.SQLite = v
+	}
+}
+
+// Validate checks what can be checked without starting anything: the
+// sources, and that the lexicon and account files exist.
+func (c *Config) Validate() error {
+	var errs []error
+	names := map[string]bool{}
+	for i, s := range c.Sources {
+		switch {
+		case s.Type != "file":
+			errs = append(errs, fmt.Errorf("%s: sources[%d]: unknown type %q (this version reads: file)", c.file, i, s.Type))
+		case s.Name == "":
+			errs = append(errs, fmt.Errorf("%s: sources[%d]: name is required", c.file, i))
+		case names[s.Name]:
+			errs = append(errs, fmt.Errorf("%s: sources[%d]: name %q is used twice", c.file, i, s.Name))
+		case s.Path == "":
+			errs = append(errs, fmt.Errorf("%s: source %s: path is required", c.file, s.Name))
+		}
+		names[s.Name] = true
+	}
+	for _, p := range append(append([]string{}, c.Classify.Lexicons...), c.Classify.Accounts...) {
+		if _, err := fs.Stat(c.fsys, p); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.file, err))
+		}
+	}
+	if len(c.Classify.Lexicons) == 0 {
+		errs = append(errs, fmt.Errorf("%s: classify.lexicons: at least one lexicon is required", c.file))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory is empty"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) sqlitePath() string {
+	if c.Store.SQLite != "" {
+		return c.Store.SQLite
+	}
+	return filepath.Join(c.DataDir, "vigil.db")
+}

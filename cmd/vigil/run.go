@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vigilhq/vigil/api"
+	"github.com/vigilhq/vigil/bus"
+	"github.com/vigilhq/vigil/classify"
+	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/lexicon"
+	"github.com/vigilhq/vigil/event"
+	"github.com/vigilhq/vigil/ingest"
+	"github.com/vigilhq/vigil/ingest/file"
+	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/sqlstore"
+)
+
+// The interfaces each role needs, checked against what cmd wires in.
+var (
+	_ event.ReadService   = (*sqlstore.Store)(nil)
+	_ event.VerdictWriter = (*sqlstore.Store)(nil)
+)
+
+// Roles, chosen with --target.
+const (
+	targetAll      = "all"
+	targetIngest   = "ingest"
+	targetClassify = "classify"
+	targetStore    = "store"
+	targetAPI      = "api"
+)
+
+func cmdRun(ctx context.Context, args []string, sio IO) error {
+	fs := newFlagSet("run", "Run the pipeline. Without --kafka-brokers every role runs in this one process\n"+
+		"with an embedded Kafka-protocol broker and SQLite under --data-dir; without\n"+
+		"--config it runs the demo configuration and data embedded in the binary.",
+		"  vigil run                                   # the demo on http://127.0.0.1:8080\n"+
+			"  vigil run --config vigil.yaml --data-dir /var/lib/vigil\n"+
+			"  vigil run --target=classify --kafka-brokers kafka-1:9092,kafka-2:9092", sio.Stderr)
+	var (
+		configPath = fs.String("config", "", "Configuration file (YAML). Default: the embedded demo configuration.")
+		dataDir    = fs.String("data-dir", "", "Data directory: SQLite database, embedded broker log, cursors. Default ./data (env VIGIL_DATA_DIR).")
+		httpAddr   = fs.String("http-addr", "", "Listen address of the API and console. Default 127.0.0.1:8080 (env VIGIL_HTTP_ADDR).")
+		target     = fs.String("target", targetAll, "Role to run: all, ingest, classify, store or api.")
+		brokers    = fs.String("kafka-brokers", "", "Comma-separated Kafka brokers; every role then uses this cluster instead of the embedded broker (env VIGIL_KAFKA_BROKERS).")
+		debug      = fs.Bool("debug", false, "Log at debug level.")
+	)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*configPath, sio.Getenv)
+	if err != nil {
+		return err
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if *httpAddr != "" {
+		cfg.HTTP.Addr = *httpAddr
+	}
+	if *brokers != "" {
+		cfg.Kafka.Brokers = strings.Split(*brokers, ",")
+	}
+	switch *target {
+	case targetAll, targetIngest, targetClassify, targetStore, targetAPI:
+	default:
+		return fmt.Errorf("%w: --target=%s: want all, ingest, classify, store or api", errUsage, *target)
+	}
+	if *target != targetAll && *target != targetAPI && len(cfg.Kafka.Brokers) == 0 {
+		return fmt.Errorf("%w: --target=%s needs --kafka-brokers (only --target=all embeds a broker)", errUsage, *target)
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	m := &Main{Config: cfg, Target: *target, Log: newLogger(sio.Stderr, level), AdminToken: sio.Getenv("VIGIL_ADMIN_TOKEN")}
+	return m.Run(ctx)
+}
+
+// Main is one running Vigil process: the roles of its target, wired
+// together. Tests build one directly and run it on port 0.
+type Main struct {
+	Config     *Config
+	Target     string
+	Log        *slog.Logger
+	AdminToken string
+	// ExtraSources run beside the configured ones (the benchmark's
+	// generator).
+	ExtraSources []ingest.Source
+
+	// Registry is filled in by Run: every role's metrics.
+	Registry *prometheus.Registry
+
+	readyOnce sync.Once
+	ready     chan struct{}
+	httpAddr  net.Addr
+	brokers   []string
+}
+
+// Brokers are the Kafka brokers in use (the embedded one's address in the
+// embedded mode), valid once Ready is closed.
+func (m *Main) Brokers() []string { return m.brokers }
+
+// Ready is closed once the roles are up and the API listens.
+func (m *Main) Ready() <-chan struct{} {
+	m.readyOnce.Do(func() { m.ready = make(chan struct{}) })
+	return m.ready
+}
+
+// HTTPAddr is the API's address, valid once Ready is closed.
+func (m *Main) HTTPAddr() net.Addr { return m.httpAddr }
+
+func (m *Main) has(role string) bool { return m.Target == targetAll || m.Target == role }
+
+// Run starts the roles and returns when ctx ends and every role has
+// drained and closed (or one failed).
+func (m *Main) Run(ctx context.Context) (err error) {
+	cfg, log := m.Config, m.Log
+	m.Ready() // make the channel before anyone waits on it
+	m.Registry = prometheus.NewRegistry()
+	reg := m.Registry
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	var closers []func()
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}()
+
+	kcfg := cfg.Kafka
+	if m.Target != targetAPI {
+		if len(kcfg.Brokers) == 0 {
+			emb, err := bus.StartEmbedded(filepath.Join(cfg.DataDir, "kafka"), 0, kcfg.Partitions)
+			if err != nil {
+				return err
+			}
+			closers = append(closers, emb.Close)
+			kcfg.Brokers = emb.Brokers()
+			log.Info("embedded Kafka broker started", "brokers", strings.Join(kcfg.Brokers, ","), "dir", filepath.Join(cfg.DataDir, "kafka"))
+		}
+		if err := kcfg.Validate(); err != nil {
+			return err
+		}
+		if err := ensureTopics(ctx, kcfg); err != nil {
+			return err
+		}
+		m.brokers = kcfg.Brokers
+	}
+
+	var db *sqlstore.Store
+	if m.has(targetStore) || m.has(targetAPI) {
+		db, err = sqlstore.Open(ctx, sqlstore.Config{Path: cfg.sqlitePath()})
+		if err != nil {
+			return err
+		}
+		closers = append(closers, func() { db.Close() })
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	role := func(name string, run func(context.Context) error) {
+		g.Go(func() error {
+			if err := run(gctx); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			log.Info("role stopped", "role", name)
+			return nil
+		})
+	}
+	if m.has(targetStore) {
+		dead := bus.NewDeadLetters(kcfg, targetStore, reg)
+		closers = append(closers, func() { dead.Close() })
+		c, err := store.NewConsumer(db, store.ConsumerConfig{Limits: cfg.Limits}, kcfg, dead, log, reg)
+		if err != nil {
+			return err
+		}
+		role(targetStore, c.Run)
+	}
+	if m.has(targetClassify) {
+		cl, err := m.classifier()
+		if err != nil {
+			return err
+		}
+		dead := bus.NewDeadLetters(kcfg, targetClassify, reg)
+		closers = append(closers, func() { dead.Close() })
+		c, err := classify.NewConsumer(cl, classify.ConsumerConfig{Limits: cfg.Limits}, kcfg, dead, log, reg)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, func() { c.Close() })
+		role(targetClassify, c.Run)
+	}
+	if m.has(targetIngest) {
+		sources, err := m.sources()
+		if err != nil {
+			return err
+		}
+		dead := bus.NewDeadLetters(kcfg, targetIngest, reg)
+		closers = append(closers, func() { dead.Close() })
+		in, err := ingest.New(ingest.Config{}, kcfg, dead, ingest.NewMemoryDeduper(24*time.Hour, 1_000_000), log, reg)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, func() { in.Close() })
+		role(targetIngest, func(ctx context.Context) error {
+			if err := in.Run(ctx, sources...); err != nil {
+				return err
+			}
+			log.Info("sources done", "sources", len(sources))
+			return nil
+		})
+	}
+	if m.has(targetAPI) {
+		srv, ln, err := m.api(db, reg)
+		if err != nil {
+			return err
+		}
+		m.httpAddr = ln.Addr()
+		log.Info("api listening", "url", "http://"+ln.Addr().String())
+		role(targetAPI, func(ctx context.Context) error { return srv.Run(ctx, ln) })
+	}
+	close(m.ready)
+	return g.Wait()
+}
+
+func ensureTopics(ctx context.Context, kcfg bus.Config) error {
+	var err error
+	for attempt := 0; attempt < 30; attempt++ {
+		if err = bus.EnsureTopics(ctx, kcfg, event.TopicPosts, event.TopicFlags, event.TopicDeadLetter); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
+	return err
+}
+
+// classifier loads the lexicons and account lists named in the config.
+func (m *Main) classifier() (*classify.Classifier, error) {
+	cfg := m.Config
+	var lexs []*lexicon.Lexicon
+	for _, p := range cfg.Classify.Lexicons {
+		l, err := lexicon.Load(cfg.fsys, p)
+		if err != nil {
+			return nil, err
+		}
+		lexs = append(lexs, l)
+	}
+	lists, err := accounts.LoadFiles(cfg.fsys, cfg.Classify.Accounts...)
+	if err != nil {
+		return nil, err
+	}
+	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version()})
+}
+
+func (m *Main) sources() ([]ingest.Source, error) {
+	cfg := m.Config
+	cursors, err := ingest.OpenFileCursors(filepath.Join(cfg.DataDir, "cursors.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []ingest.Source
+	for _, sc := range cfg.Sources {
+		fc := file.Config{Name: sc.Name, Path: sc.Path, Follow: sc.Follow, Limits: cfg.Limits}
+		if !filepath.IsAbs(sc.Path) {
+			fc.FS = cfg.fsys
+		}
+		s, err := file.New(fc, cursors)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return append(out, m.ExtraSources...), nil
+}
+
+func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, net.Listener, error) {
+	token := m.AdminToken
+	if token == "" {
+		var err error
+		if token, err = m.writeAdminToken(); err != nil {
+			return nil, nil, err
+		}
+	}
+	srv, err := api.New(api.Config{Addr: m.Config.HTTP.Addr}, api.Deps{
+		Read: db, Tokens: api.NewStaticTokens(token), Gatherer: reg, Registerer: reg,
+		Ready: db.Ping, Logger: m.Log, Version: version(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen: %w", err)
+	}
+	return srv, ln, nil
+}
+
+// writeAdminToken makes a random admin token for a run without
+// VIGIL_ADMIN_TOKEN, and writes it to a file only the owner can read
+// rather than to the log.
+func (m *Main) writeAdminToken() (string, error) {
+	path := filepath.Join(m.Config.DataDir, "admin.token")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		m.Log.Info("VIGIL_ADMIN_TOKEN not set: using the admin token in the data directory", "file", path)
+		return strings.TrimSpace(string(b)), nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	token := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write admin token: %w", err)
+	}
+	m.Log.Info("VIGIL_ADMIN_TOKEN not set: wrote a new admin token", "file", path)
+	return token, nil
+}

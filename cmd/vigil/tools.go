@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/vigilhq/vigil/classify"
+	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/lexicon"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func cmdClassify(ctx context.Context, args []string, sio IO) error {
+	fs := newFlagSet("classify", "Classify posts (JSON Lines on standard input) offline: one verdict per line on\n"+
+		"standard output, in input order. Lines that are not valid posts are reported\n"+
+		"on standard error with their line number, and the exit status is then 1.",
+		"  vigil classify --lexicon examples/lexicon.yaml --accounts examples/accounts.csv < examples/posts.jsonl\n"+
+			"  vigil classify --lexicon lexicon.yaml --all < posts.jsonl | jq 'select(.flagged)'", sio.Stderr)
+	var lexs, accs stringList
+	fs.Var(&lexs, "lexicon", "Lexicon file (YAML); repeatable, at least one.")
+	fs.Var(&accs, "accounts", "Account-list file (CSV); repeatable.")
+	all := fs.Bool("all", false, "Print a verdict for unflagged posts too.")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if len(lexs) == 0 {
+		return fmt.Errorf("%w: at least one --lexicon is required", errUsage)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q (posts are read from standard input)", errUsage, fs.Args())
+	}
+	c, err := loadClassifier(lexs, accs)
+	if err != nil {
+		return err
+	}
+	sum, err := classify.RunCLI(ctx, c, sio.Stdin, sio.Stdout, sio.Stderr, classify.CLIOptions{All: *all})
+	if err != nil {
+		return err
+	}
+	if sum.Invalid > 0 {
+		return fmt.Errorf("%d of %d lines were not valid posts", sum.Invalid, sum.Read)
+	}
+	return nil
+}
+
+// loadClassifier builds a classifier from files on disk.
+func loadClassifier(lexPaths, accPaths []string) (*classify.Classifier, error) {
+	var lexs []*lexicon.Lexicon
+	for _, p := range lexPaths {
+		l, err := lexicon.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
+		if err != nil {
+			return nil, err
+		}
+		lexs = append(lexs, l)
+	}
+	var parts []*accounts.Lists
+	for _, p := range accPaths {
+		l, err := accounts.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, l)
+	}
+	lists, err := accounts.Merge(parts...)
+	if err != nil {
+		return nil, err
+	}
+	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version()})
+}
+
+func cmdLexicon(_ context.Context, args []string, sio IO) error {
+	if len(args) == 0 || args[0] != "check" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(sio.Stderr, "Usage: vigil lexicon check [--json] FILE...")
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("%w: want \"vigil lexicon check FILE...\"", errUsage)
+	}
+	fs := newFlagSet("lexicon check", "Validate lexicon files; print every problem as FILE:LINE: message and exit 1\n"+
+		"when there is any.", "  vigil lexicon check examples/lexicon.yaml", sio.Stderr)
+	asJSON := fs.Bool("json", false, "Print the problems as a JSON array of {file, line, message}.")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: no lexicon file given", errUsage)
+	}
+	type problem struct {
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Message string `json:"message"`
+	}
+	problems := []problem{}
+	for _, p := range fs.Args() {
+		_, err := lexicon.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
+		var ps lexicon.Problems
+		switch {
+		case err == nil:
+		case errors.As(err, &ps):
+			for _, x := range ps {
+				problems = append(problems, problem{File: p, Line: x.Line, Message: x.Msg})
+			}
+		default:
+			problems = append(problems, problem{File: p, Message: err.Error()})
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(sio.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(problems)
+	} else {
+		for _, x := range problems {
+			if x.Line > 0 {
+				fmt.Fprintf(sio.Stdout, "%s:%d: %s\n", x.File, x.Line, x.Message)
+			} else {
+				fmt.Fprintf(sio.Stdout, "%s: %s\n", x.File, x.Message)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problem(s) in %d file(s)", len(problems), fs.NArg())
+	}
+	if !*asJSON {
+		fmt.Fprintf(sio.Stderr, "%d lexicon file(s) OK\n", fs.NArg())
+	}
+	return nil
+}
+
+func cmdConfig(_ context.Context, args []string, sio IO) error {
+	if len(args) == 0 || args[0] != "check" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(sio.Stderr, "Usage: vigil config check [--config FILE]")
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("%w: want \"vigil config check [--config FILE]\"", errUsage)
+	}
+	fs := newFlagSet("config check", "Validate a configuration file (and the lexicons and account lists it names)\n"+
+		"without starting anything.", "  vigil config check --config deploy/vigil.yaml", sio.Stderr)
+	path := fs.String("config", "", "Configuration file. Default: the embedded demo configuration.")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path, sio.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	m := &Main{Config: cfg}
+	if _, err := m.classifier(); err != nil {
+		return err
+	}
+	fmt.Fprintf(sio.Stderr, "%s: OK (%d source(s), %d lexicon(s), %d account list(s))\n", cfg.file, len(cfg.Sources), len(cfg.Classify.Lexicons), len(cfg.Classify.Accounts))
+	return nil
+}
