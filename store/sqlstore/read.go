@@ -1,0 +1,323 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vigilhq/vigil/event"
+)
+
+// Page sizes, as documented on event.AccountFilter and event.FlagFilter.
+const (
+	DefaultAccountLimit = 100
+	MaxAccountLimit     = 1000
+	DefaultFlagLimit    = 50
+	MaxFlagLimit        = 500
+)
+
+// pageLimit applies a filter's default and maximum page size; a negative
+// limit is invalid.
+func pageLimit(limit, def, most int) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, event.Errorf(event.EINVALID, "limit %d must not be negative", limit)
+	case limit == 0:
+		return def, nil
+	case limit > most:
+		return most, nil
+	}
+	return limit, nil
+}
+
+// ListAccounts returns a page of accounts, most flagged first, then most
+// recently seen (ties by platform and id, so that pages do not overlap).
+// Categories is never nil; Handles are oldest first; Lists are sorted.
+// With Flagged the page comes from an index of flagged accounts; without
+// it every account matching the platform is sorted, which costs more on a
+// large store.
+func (s *Store) ListAccounts(ctx context.Context, f event.AccountFilter) ([]event.Account, error) {
+	limit, err := pageLimit(f.Limit, DefaultAccountLimit, MaxAccountLimit)
+	if err != nil {
+		return nil, err
+	}
+	if f.Offset < 0 {
+		return nil, event.Errorf(event.EINVALID, "offset %d must not be negative", f.Offset)
+	}
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer tx.Rollback()
+	as, err := listAccounts(ctx, tx, f, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return as, nil
+}
+
+func listAccounts(ctx context.Context, tx *tx, f event.AccountFilter, limit int) ([]event.Account, error) {
+	var where []string
+	var args []any
+	if f.Flagged {
+		where = append(where, "flag_count > 0")
+	}
+	if f.Platform != "" {
+		where = append(where, "platform = ?")
+		args = append(args, f.Platform)
+	}
+	args = append(args, limit, f.Offset)
+	// page selects the accounts of this page; the queries for their
+	// handles, categories and lists repeat it, which within one read
+	// transaction selects the same rows.
+	page := "FROM accounts" + whereClause(where) +
+		" ORDER BY flag_count DESC, last_seen DESC, platform, account_id LIMIT ? OFFSET ?"
+
+	rows, err := tx.query(ctx, `SELECT platform, account_id, handle, name, post_count, flag_count,
+	first_seen, last_seen `+page, args...)
+	if err != nil {
+		return nil, err
+	}
+	as := []event.Account{}
+	index := map[[2]string]int{}
+	for rows.Next() {
+		var a event.Account
+		if err := rows.Scan(&a.Platform, &a.ID, &a.Handle, &a.Name, &a.PostCount, &a.FlagCount,
+			timeColumn{&a.FirstSeen}, timeColumn{&a.LastSeen}); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		a.Categories = map[string]int{}
+		index[[2]string{a.Platform, a.ID}] = len(as)
+		as = append(as, a)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+	if len(as) == 0 {
+		return as, nil
+	}
+
+	with := "WITH page AS (SELECT platform, account_id " + page + ") "
+	join := " c JOIN page p ON p.platform = c.platform AND p.account_id = c.account_id"
+	err = eachRow(ctx, tx, with+`SELECT c.platform, c.account_id, c.handle FROM account_handles`+join+`
+	ORDER BY c.first_seen, c.handle`, args, func(k [2]string, v string, _ int) {
+		a := &as[index[k]]
+		a.Handles = append(a.Handles, v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("handles: %w", err)
+	}
+	err = eachRow(ctx, tx, with+`SELECT c.platform, c.account_id, c.category, c.flag_count
+	FROM account_categories`+join, args, func(k [2]string, v string, n int) {
+		as[index[k]].Categories[v] = n
+	})
+	if err != nil {
+		return nil, fmt.Errorf("categories: %w", err)
+	}
+	err = eachRow(ctx, tx, with+`SELECT c.platform, c.account_id, c.list FROM account_lists`+join+`
+	ORDER BY c.list`, args, func(k [2]string, v string, _ int) {
+		a := &as[index[k]]
+		a.Lists = append(a.Lists, v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lists: %w", err)
+	}
+	return as, nil
+}
+
+// eachRow runs a query whose rows are (platform, account_id, value) or
+// (platform, account_id, value, count) and calls fn for each.
+func eachRow(ctx context.Context, tx *tx, query string, args []any, fn func(k [2]string, v string, n int)) error {
+	rows, err := tx.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		return err
+	}
+	for rows.Next() {
+		var k [2]string
+		var v string
+		var n int
+		dst := []any{&k[0], &k[1], &v, &n}[:len(cols)]
+		if err := rows.Scan(dst...); err != nil {
+			rows.Close()
+			return err
+		}
+		fn(k, v, n)
+	}
+	return closeRows(rows)
+}
+
+// ListFlags returns flags newest first (by id) and the cursor of the next
+// page: the last id of this page when the page is full and more flags
+// follow, else 0. A category filter matches one category exactly.
+func (s *Store) ListFlags(ctx context.Context, f event.FlagFilter) ([]event.Flag, int64, error) {
+	limit, err := pageLimit(f.Limit, DefaultFlagLimit, MaxFlagLimit)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.After < 0 {
+		return nil, 0, event.Errorf(event.EINVALID, "cursor %d must not be negative", f.After)
+	}
+	switch f.Status {
+	case "", event.StatusPending, event.StatusClaimed, event.StatusConfirmed, event.StatusDismissed, event.StatusEscalated:
+	default:
+		return nil, 0, event.Errorf(event.EINVALID, "unknown flag status %q", f.Status)
+	}
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list flags: %w", err)
+	}
+	defer tx.Rollback()
+	fs, next, err := listFlags(ctx, tx, f, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list flags: %w", err)
+	}
+	return fs, next, nil
+}
+
+func listFlags(ctx context.Context, tx *tx, f event.FlagFilter, limit int) ([]event.Flag, int64, error) {
+	// With a category the page is read from flag_categories, whose key
+	// (category, flag_id) gives that category's flags in id order, so a
+	// page costs its length whatever the category's size.
+	from, id := "flags f", "f.id"
+	var where []string
+	var args []any
+	if f.Category != "" {
+		from, id = "flag_categories c JOIN flags f ON f.id = c.flag_id", "c.flag_id"
+		where = append(where, "c.category = ?")
+		args = append(args, f.Category)
+	}
+	if f.After > 0 {
+		where = append(where, id+" < ?")
+		args = append(args, f.After)
+	}
+	for _, c := range []struct{ col, v string }{
+		{"f.platform", f.Platform}, {"f.status", f.Status}, {"f.author_id", f.AuthorID},
+	} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	// One row more than the page tells whether another page follows.
+	args = append(args, limit+1)
+	rows, err := tx.query(ctx, `SELECT f.id, f.platform, f.post_id, f.author_id, f.handle, f.score,
+	f.categories, f.tags, f.matches, f.lists, f.lexicon, f.pipeline, f.status, f.created_at,
+	f.post_created_at
+FROM `+from+whereClause(where)+` ORDER BY `+id+` DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	fs := []event.Flag{}
+	for rows.Next() {
+		var fl event.Flag
+		if err := rows.Scan(&fl.ID, &fl.Platform, &fl.PostID, &fl.AuthorID, &fl.Handle, &fl.Score,
+			jsonColumn{&fl.Categories}, jsonColumn{&fl.Tags}, jsonColumn{&fl.Matches}, jsonColumn{&fl.Lists},
+			&fl.Lexicon, &fl.Pipeline, &fl.Status, timeColumn{&fl.CreatedAt}, timeColumn{&fl.PostCreatedAt}); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		fs = append(fs, fl)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, 0, err
+	}
+	var next int64
+	if len(fs) > limit {
+		fs = fs[:limit]
+		next = fs[limit-1].ID
+	}
+	return fs, next, nil
+}
+
+// FindPost returns a stored post with the verdict on it and its flag's id
+// (0 when it was not flagged).
+func (s *Store) FindPost(ctx context.Context, platform, id string) (*event.StoredPost, error) {
+	if platform == "" || id == "" {
+		return nil, event.Errorf(event.EINVALID, "a post is found by platform and id, both required")
+	}
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find post %s/%s: %w", platform, id, err)
+	}
+	defer tx.Rollback()
+	p, err := findPost(ctx, tx, platform, id)
+	if err != nil {
+		return nil, fmt.Errorf("find post %s/%s: %w", platform, id, err)
+	}
+	return p, nil
+}
+
+func findPost(ctx context.Context, tx *tx, platform, id string) (*event.StoredPost, error) {
+	var sp event.StoredPost
+	p := &sp.Post
+	var verdict sql.NullString
+	err := tx.queryRow(ctx, `SELECT p.platform, p.post_id, p.author_id, p.handle, p.name, p.text,
+	p.created_at, p.url, p.lang, p.captured_at, p.source, p.raw, p.raw_sha256, p.verdict, p.stored_at,
+	COALESCE(f.id, 0)
+FROM posts p LEFT JOIN flags f ON f.platform = p.platform AND f.post_id = p.post_id
+WHERE p.platform = ? AND p.post_id = ?`, platform, id).Scan(
+		&p.Platform, &p.ID, &p.Author.ID, &p.Author.Handle, &p.Author.Name, &p.Text,
+		timeColumn{&p.CreatedAt}, &p.URL, &p.Lang, timeColumn{&p.CapturedAt}, &p.Source, &p.Raw,
+		&p.RawSHA256, &verdict, timeColumn{&sp.StoredAt}, &sp.FlagID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, event.Errorf(event.ENOTFOUND, "post %s/%s not found", platform, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if verdict.Valid {
+		v := &event.Verdict{}
+		if err := json.Unmarshal([]byte(verdict.String), &verdictNoPost{Verdict: v}); err != nil {
+			return nil, fmt.Errorf("decode verdict: %w", err)
+		}
+		v.Post = sp.Post
+		sp.Verdict = v
+	}
+	return &sp, nil
+}
+
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// closeRows closes rows and returns the error that ended iteration.
+func closeRows(rows *sql.Rows) error {
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}
+
+// jsonColumn scans a JSON document into dst; NULL leaves dst unchanged.
+type jsonColumn struct{ dst any }
+
+func (c jsonColumn) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("scan JSON: unsupported type %T", src)
+	}
+	if err := json.Unmarshal(b, c.dst); err != nil {
+		return fmt.Errorf("scan JSON: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+// Package sqlstore is Vigil's SQL store of record: every post as captured
+// (raw payload and its SHA-256), the verdict on it, the flags monitors
+// review and per-account aggregates. It sits at the end of the pipeline:
+// the store role's consumer reads verdicts from event.TopicFlags and hands
+// them to WriteVerdicts, and the api role reads through event.ReadService.
+//
+// SQLite (modernc.org/sqlite, pure Go) is the embedded dialect. Everything
+// that differs between databases lives in dialect.go and in the dialect's
+// migrations directory, so that PostgreSQL can be added beside it.
+//
+// Exported methods open a transaction and call unexported helpers that take
+// it, in the manner of WTF Dial. Writes go through one connection; reads go
+// through a separate pool and, with SQLite in WAL mode, never wait for the
+// writer.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigilhq/vigil/event"
+)
+
+// Config configures the SQLite store.
+type Config struct {
+	// Path is the SQLite database file, created if missing (its directory
+	// must exist). Required. Beside it SQLite keeps PATH-wal and PATH-shm.
+	Path string `yaml:"path"`
+	// ReadConns is the size of the read connection pool. Default (0):
+	// GOMAXPROCS, at least 4.
+	ReadConns int `yaml:"read_conns"`
+}
+
+// Errors returned by Config.Validate.
+var (
+	ErrPathRequired   = errors.New("path is required")
+	ErrMemoryPath     = errors.New("path must be a file path, not :memory: or a file: URI (reads and writes use separate connections, which an in-memory database cannot share)")
+	ErrReadConnsRange = errors.New("read_conns must not be negative")
+)
+
+// RegisterFlags registers the config's flags with the given prefix.
+func (c *Config) RegisterFlags(prefix string, fs *flag.FlagSet) {
+	fs.StringVar(&c.Path, prefix+".path", c.Path, "SQLite database file (created if missing).")
+	fs.IntVar(&c.ReadConns, prefix+".read-conns", c.ReadConns, "Read connection pool size (0: GOMAXPROCS, at least 4).")
+}
+
+// Validate checks the config.
+func (c *Config) Validate() error {
+	switch {
+	case c.Path == "":
+		return ErrPathRequired
+	case c.Path == ":memory:" || strings.HasPrefix(c.Path, "file:"):
+		return ErrMemoryPath
+	case c.ReadConns < 0:
+		return ErrReadConnsRange
+	}
+	return nil
+}
+
+func (c *Config) readConns() int {
+	if c.ReadConns > 0 {
+		return c.ReadConns
+	}
+	return max(4, runtime.GOMAXPROCS(0))
+}
+
+// Store is the SQL store. It is safe for concurrent use.
+type Store struct {
+	d     *dialect
+	write *sql.DB // one connection: SQLite has one writer at a time
+	read  *sql.DB
+	// now is the clock; tests replace it.
+	now func() time.Time
+
+	// stmts caches the multi-row statements prepared on the writer, which
+	// a write transaction reuses (see tx.valuesStmt).
+	mu    sync.Mutex
+	stmts map[valuesKey]*sql.Stmt
+}
+
+var (
+	_ event.ReadService   = (*Store)(nil)
+	_ event.VerdictWriter = (*Store)(nil)
+)
+
+// Open opens (creating if needed) the database at cfg.Path and applies
+// any migrations it has not applied yet.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("sql store config: %w", err)
+	}
+	s := &Store{d: &sqliteDialect, now: time.Now}
+	var err error
+	if s.write, err = s.d.openWriter(cfg); err != nil {
+		return nil, err
+	}
+	// The writer connects first: it creates the file and switches it to
+	// WAL before any reader opens it.
+	if err := s.write.PingContext(ctx); err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("open %s database %s: %w", s.d.name, cfg.Path, err)
+	}
+	if _, err := migrate(ctx, s.write, s.d, migrationsFS); err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("migrate %s: %w", cfg.Path, err)
+	}
+	if s.read, err = s.d.openReader(cfg); err != nil {
+		s.write.Close()
+		return nil, err
+	}
+	if err := s.read.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s database %s for reading: %w", s.d.name, cfg.Path, err)
+	}
+	return s, nil
+}
+
+// Close closes the read pool and then the writer, which lets SQLite fold
+// the write-ahead log back into the database file.
+func (s *Store) Close() error {
+	var errs []error
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	if s.read != nil {
+		errs = append(errs, s.read.Close())
+	}
+	if s.write != nil {
+		errs = append(errs, s.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping reports whether the store can serve reads.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping %s store: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// CountPosts returns the number of stored posts.
+func (s *Store) CountPosts(ctx context.Context) (int, error) {
+	return s.count(ctx, "posts")
+}
+
+// CountFlags returns the number of flags.
+func (s *Store) CountFlags(ctx context.Context) (int, error) {
+	return s.count(ctx, "flags")
+}
+
+func (s *Store) count(ctx context.Context, table string) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// tx is a transaction of the store. It exposes only methods that rewrite
+// placeholders for the dialect, so no query can skip that step; now is the
+// transaction's single clock reading.
+type tx struct {
+	tx  *sql.Tx
+	d   *dialect
+	now time.Time
+	// store is set on write transactions, for its statement cache.
+	store *Store
+}
+
+// beginWrite starts a write transaction on the writer connection.
+func (s *Store) beginWrite(ctx context.Context) (*tx, error) {
+	t, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &tx{tx: t, d: s.d, now: s.now().UTC(), store: s}, nil
+}
+
+// beginRead starts a read-only transaction, so that the several queries
+// of one read see one snapshot.
+func (s *Store) beginRead(ctx context.Context) (*tx, error) {
+	t, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return &tx{tx: t, d: s.d, now: s.now().UTC()}, nil
+}
+
+func (t *tx) Commit() error   { return t.tx.Commit() }
+func (t *tx) Rollback() error { return t.tx.Rollback() }
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+}
+
+func (t *tx) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	return t.tx.PrepareContext(ctx, t.d.rebind(query))
+}

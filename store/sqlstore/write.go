@@ -1,0 +1,459 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vigilhq/vigil/event"
+)
+
+// BadVerdictError reports a verdict that the store refuses as it stands, so
+// that the caller can send that one message to the dead-letter topic and
+// write the rest of the batch. WriteVerdicts returns it before writing
+// anything. Err is an *event.Error with code EINVALID naming the post.
+type BadVerdictError struct {
+	// Index is the verdict's position in the batch.
+	Index int
+	Err   error
+}
+
+func (e *BadVerdictError) Error() string { return fmt.Sprintf("verdict %d: %v", e.Index, e.Err) }
+func (e *BadVerdictError) Unwrap() error { return e.Err }
+
+// WriteVerdicts stores a batch of verdicts in one transaction.
+//
+// It is idempotent on (platform, post_id): a post already stored (a Kafka
+// redelivery, or the same post twice in the batch) is skipped, and the
+// flag, account aggregates, handles, categories and lists are only updated
+// for posts this call inserted, so writing a verdict again changes
+// nothing. The first verdict on a post wins; a later one is not stored.
+//
+// Each verdict is checked first (identity present, Raw present and hashing
+// to RawSHA256, times and score storable); the first bad one is returned as
+// a *BadVerdictError and nothing is written.
+func (s *Store) WriteVerdicts(ctx context.Context, vs []event.Verdict) error {
+	rows, err := encodeVerdicts(vs)
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := s.prepareValues(ctx, writeQueries); err != nil {
+		return fmt.Errorf("write %d verdicts: %w", len(rows), err)
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("write %d verdicts: begin: %w", len(rows), err)
+	}
+	defer tx.Rollback()
+	if err := writeVerdicts(ctx, tx, rows); err != nil {
+		return fmt.Errorf("write %d verdicts: %w", len(rows), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write %d verdicts: commit: %w", len(rows), err)
+	}
+	return nil
+}
+
+// verdictRow is a verdict checked and encoded for its columns, done before
+// the transaction so that nothing that can fail on bad input runs inside it.
+type verdictRow struct {
+	v          *event.Verdict
+	createdAt  any // encodeTime
+	capturedAt any
+	verdict    string // the verdict without its post, as JSON
+	// The flag's columns, set when the verdict is flagged.
+	categories, tags, matches, lists string
+}
+
+// verdictNoPost encodes a Verdict without its Post: the posts row holds
+// the post in columns, and Raw must not be stored twice. The outer Post
+// field hides the embedded one.
+type verdictNoPost struct {
+	*event.Verdict
+	Post struct{} `json:"post,omitzero"`
+}
+
+func encodeVerdicts(vs []event.Verdict) ([]verdictRow, error) {
+	rows := make([]verdictRow, len(vs))
+	for i := range vs {
+		if err := encodeVerdict(&vs[i], &rows[i]); err != nil {
+			return nil, &BadVerdictError{Index: i, Err: err}
+		}
+	}
+	return rows, nil
+}
+
+func encodeVerdict(v *event.Verdict, r *verdictRow) error {
+	p := &v.Post
+	if p.Platform == "" || p.ID == "" || p.Author.ID == "" {
+		return event.Errorf(event.EINVALID, "post %q/%q by %q: platform, id and author.id are required", p.Platform, p.ID, p.Author.ID)
+	}
+	if len(p.Raw) == 0 {
+		return event.Errorf(event.EINVALID, "post %s: no raw payload; the store keeps every post as captured", p.Ref())
+	}
+	if got := event.SHA256Hex(p.Raw); got != p.RawSHA256 {
+		return event.Errorf(event.EINVALID, "post %s: raw_sha256 %q does not match the raw payload (sha256 %s)", p.Ref(), p.RawSHA256, got)
+	}
+	for _, t := range []struct {
+		name string
+		t    time.Time
+	}{{"created_at", p.CreatedAt}, {"captured_at", p.CapturedAt}, {"classified_at", v.ClassifiedAt}} {
+		if !timeInRange(t.t) {
+			return event.Errorf(event.EINVALID, "post %s: %s %s is outside years 1 to 9999", p.Ref(), t.name, t.t)
+		}
+	}
+	*r = verdictRow{v: v, createdAt: encodeTime(p.CreatedAt), capturedAt: encodeTime(p.CapturedAt)}
+	b, err := json.Marshal(verdictNoPost{Verdict: v})
+	if err != nil {
+		return event.Errorf(event.EINVALID, "post %s: verdict cannot be encoded: %v", p.Ref(), err)
+	}
+	r.verdict = string(b)
+	if v.Flagged {
+		err := errors.Join(jsonArray(&r.categories, v.Categories), jsonArray(&r.tags, v.Tags),
+			jsonArray(&r.matches, v.Matches), jsonArray(&r.lists, v.Lists))
+		if err != nil {
+			return event.Errorf(event.EINVALID, "post %s: flag cannot be encoded: %v", p.Ref(), err)
+		}
+	}
+	return nil
+}
+
+// jsonArray encodes s into *dst, writing [] rather than null for an empty
+// slice so that readers always decode a list.
+func jsonArray[T any](dst *string, s []T) error {
+	if len(s) == 0 {
+		*dst = "[]"
+		return nil
+	}
+	b, err := json.Marshal(s)
+	*dst = string(b)
+	return err
+}
+
+// The statements below insert many rows at once (see valuesSQL). The rows
+// of one statement have distinct keys, as PostgreSQL requires of an upsert:
+// writeVerdicts drops repeated posts and merges each account's rows first.
+
+// insertPosts returns the keys of the posts it inserted: a post already
+// stored is left as it is and not returned.
+var insertPosts = valuesSQL{
+	head: `INSERT INTO posts (platform, post_id, author_id, handle, name, text, created_at,
+	url, lang, captured_at, source, raw, raw_sha256, lexicon, pipeline, flagged, verdict, stored_at)`,
+	cols: 18,
+	tail: `ON CONFLICT (platform, post_id) DO NOTHING RETURNING platform, post_id`,
+}
+
+var insertFlags = valuesSQL{
+	head: `INSERT INTO flags (platform, post_id, author_id, handle, score, categories, tags,
+	matches, lists, lexicon, pipeline, created_at, post_created_at)`,
+	cols: 13,
+	tail: `RETURNING id, platform, post_id`,
+}
+
+var insertFlagCategories = valuesSQL{
+	head: `INSERT INTO flag_categories (category, flag_id)`,
+	cols: 2,
+	tail: `ON CONFLICT DO NOTHING`,
+}
+
+var upsertHandles = valuesSQL{
+	head: `INSERT INTO account_handles (platform, account_id, handle, first_seen, last_seen)`,
+	cols: 5,
+	tail: `ON CONFLICT (platform, account_id, handle) DO UPDATE SET
+	first_seen = CASE WHEN excluded.first_seen < account_handles.first_seen
+		THEN excluded.first_seen ELSE account_handles.first_seen END,
+	last_seen = CASE WHEN excluded.last_seen > account_handles.last_seen
+		THEN excluded.last_seen ELSE account_handles.last_seen END`,
+}
+
+// upsertAccounts adds a batch's counts to its accounts. The handle and the
+// name are those of the latest post that carried one, whatever the order in
+// which posts arrive; handle_seen and name_seen are those posts' times. On
+// the right of SET, accounts.* is the row before the update.
+var upsertAccounts = valuesSQL{
+	head: `INSERT INTO accounts (platform, account_id, handle, handle_seen, name, name_seen,
+	post_count, flag_count, first_seen, last_seen)`,
+	cols: 10,
+	tail: `ON CONFLICT (platform, account_id) DO UPDATE SET
+	handle = CASE WHEN excluded.handle <> '' AND (accounts.handle = '' OR excluded.handle_seen >= accounts.handle_seen)
+		THEN excluded.handle ELSE accounts.handle END,
+	handle_seen = CASE WHEN excluded.handle <> '' AND (accounts.handle = '' OR excluded.handle_seen >= accounts.handle_seen)
+		THEN excluded.handle_seen ELSE accounts.handle_seen END,
+	name = CASE WHEN excluded.name <> '' AND (accounts.name = '' OR excluded.name_seen >= accounts.name_seen)
+		THEN excluded.name ELSE accounts.name END,
+	name_seen = CASE WHEN excluded.name <> '' AND (accounts.name = '' OR excluded.name_seen >= accounts.name_seen)
+		THEN excluded.name_seen ELSE accounts.name_seen END,
+	post_count = accounts.post_count + excluded.post_count,
+	flag_count = accounts.flag_count + excluded.flag_count,
+	first_seen = CASE WHEN excluded.first_seen < accounts.first_seen
+		THEN excluded.first_seen ELSE accounts.first_seen END,
+	last_seen = CASE WHEN excluded.last_seen > accounts.last_seen
+		THEN excluded.last_seen ELSE accounts.last_seen END`,
+}
+
+var upsertAccountCategories = valuesSQL{
+	head: `INSERT INTO account_categories (platform, account_id, category, flag_count)`,
+	cols: 4,
+	tail: `ON CONFLICT (platform, account_id, category) DO UPDATE SET
+	flag_count = account_categories.flag_count + excluded.flag_count`,
+}
+
+var insertAccountLists = valuesSQL{
+	head: `INSERT INTO account_lists (platform, account_id, list)`,
+	cols: 3,
+	tail: `ON CONFLICT DO NOTHING`,
+}
+
+// writeQueries are the statements of writeVerdicts.
+var writeQueries = []*valuesSQL{
+	&insertPosts, &insertFlags, &insertFlagCategories,
+	&upsertHandles, &upsertAccounts, &upsertAccountCategories, &insertAccountLists,
+}
+
+type postKey struct{ platform, id string }
+
+// writeVerdicts inserts the posts, then the flags of the new flagged ones,
+// then folds the new posts into their accounts.
+func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
+	// Within the batch the first verdict on a post wins, as it would
+	// had the second come in a later batch.
+	seen := make(map[postKey]bool, len(rows))
+	args := make([]any, 0, len(rows)*insertPosts.cols)
+	now := encodeTime(tx.now)
+	for i := range rows {
+		r := &rows[i]
+		v, p := r.v, &r.v.Post
+		k := postKey{p.Platform, p.ID}
+		if _, dup := seen[k]; dup {
+			continue
+		}
+		seen[k] = false // not known to be new until the insert says so
+		args = append(args, p.Platform, p.ID, p.Author.ID, p.Author.Handle, p.Author.Name,
+			p.Text, r.createdAt, p.URL, p.Lang, r.capturedAt, p.Source, p.Raw, p.RawSHA256,
+			v.Lexicon, v.Pipeline, v.Flagged, r.verdict, now)
+	}
+	err := tx.queryValues(ctx, &insertPosts, args, func(rs *sql.Rows) error {
+		var k postKey
+		if err := rs.Scan(&k.platform, &k.id); err != nil {
+			return err
+		}
+		seen[k] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("insert posts: %w", err)
+	}
+
+	// Only the posts just inserted go further: a post stored before (a
+	// redelivery) changes nothing else.
+	accounts := newAccountDeltas()
+	args = args[:0]
+	for i := range rows {
+		r := &rows[i]
+		v, p := r.v, &r.v.Post
+		k := postKey{p.Platform, p.ID}
+		if !seen[k] {
+			continue
+		}
+		seen[k] = false // a later duplicate in the batch is not new
+		accounts.add(v, tx.now)
+		if !v.Flagged {
+			continue
+		}
+		created := v.ClassifiedAt
+		if created.IsZero() {
+			created = tx.now
+		}
+		args = append(args, p.Platform, p.ID, p.Author.ID, p.Author.Handle, v.Score,
+			r.categories, r.tags, r.matches, r.lists, v.Lexicon, v.Pipeline,
+			encodeTime(created), r.createdAt)
+	}
+	flagIDs := map[postKey]int64{}
+	err = tx.queryValues(ctx, &insertFlags, args, func(rs *sql.Rows) error {
+		var k postKey
+		var id int64
+		if err := rs.Scan(&id, &k.platform, &k.id); err != nil {
+			return err
+		}
+		flagIDs[k] = id
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("insert flags: %w", err)
+	}
+	args = args[:0]
+	for i := range rows {
+		v, p := rows[i].v, &rows[i].v.Post
+		id, ok := flagIDs[postKey{p.Platform, p.ID}]
+		if !ok {
+			continue
+		}
+		delete(flagIDs, postKey{p.Platform, p.ID})
+		for j, c := range v.Categories {
+			if c != "" && !slices.Contains(v.Categories[:j], c) {
+				args = append(args, c, id)
+			}
+		}
+	}
+	if err := tx.execValues(ctx, &insertFlagCategories, args); err != nil {
+		return fmt.Errorf("insert flag categories: %w", err)
+	}
+	return writeAccounts(ctx, tx, accounts.order)
+}
+
+// writeAccounts writes the batch's account deltas: handles, then the
+// accounts (the children's foreign keys are checked at commit), then
+// categories and lists.
+func writeAccounts(ctx context.Context, tx *tx, as []*accountDelta) error {
+	var args []any
+	for _, a := range as {
+		for _, h := range a.handles {
+			args = append(args, a.platform, a.id, h.handle, encodeTime(h.first), encodeTime(h.last))
+		}
+	}
+	if err := tx.execValues(ctx, &upsertHandles, args); err != nil {
+		return fmt.Errorf("upsert account handles: %w", err)
+	}
+	args = args[:0]
+	for _, a := range as {
+		args = append(args, a.platform, a.id, a.handle, encodeTime(a.handleSeen), a.name, encodeTime(a.nameSeen),
+			a.posts, a.flags, encodeTime(a.first), encodeTime(a.last))
+	}
+	if err := tx.execValues(ctx, &upsertAccounts, args); err != nil {
+		return fmt.Errorf("upsert accounts: %w", err)
+	}
+	args = args[:0]
+	for _, a := range as {
+		for _, c := range a.categories {
+			args = append(args, a.platform, a.id, c.category, c.flags)
+		}
+	}
+	if err := tx.execValues(ctx, &upsertAccountCategories, args); err != nil {
+		return fmt.Errorf("upsert account categories: %w", err)
+	}
+	args = args[:0]
+	for _, a := range as {
+		for _, l := range a.lists {
+			args = append(args, a.platform, a.id, l)
+		}
+	}
+	if err := tx.execValues(ctx, &insertAccountLists, args); err != nil {
+		return fmt.Errorf("insert account lists: %w", err)
+	}
+	return nil
+}
+
+// accountDelta is what one batch's new posts add to an account.
+type accountDelta struct {
+	platform, id string
+	posts, flags int
+	first, last  time.Time
+	// handle and name are those of the batch's latest post that had one,
+	// posted at handleSeen and nameSeen.
+	handle, name         string
+	handleSeen, nameSeen time.Time
+	handles              []handleSpan
+	// categories counts flags by category; lists are the lists hit.
+	categories []categoryCount
+	lists      []string
+}
+
+type handleSpan struct {
+	handle      string
+	first, last time.Time
+}
+
+type categoryCount struct {
+	category string
+	flags    int
+}
+
+// accountDeltas collects deltas in the order accounts first appear, so
+// that writes happen in a deterministic order.
+type accountDeltas struct {
+	byKey map[[2]string]*accountDelta
+	order []*accountDelta
+}
+
+func newAccountDeltas() *accountDeltas {
+	return &accountDeltas{byKey: map[[2]string]*accountDelta{}}
+}
+
+// add folds a newly stored verdict into its author's delta. A post is seen
+// at the platform's time, else the capture time, else now.
+func (ds *accountDeltas) add(v *event.Verdict, now time.Time) {
+	p := &v.Post
+	seen := p.CreatedAt
+	if seen.IsZero() {
+		seen = p.CapturedAt
+	}
+	if seen.IsZero() {
+		seen = now
+	}
+	k := [2]string{p.Platform, p.Author.ID}
+	a := ds.byKey[k]
+	if a == nil {
+		a = &accountDelta{platform: p.Platform, id: p.Author.ID, first: seen, last: seen}
+		ds.byKey[k] = a
+		ds.order = append(ds.order, a)
+	}
+	a.posts++
+	if seen.Before(a.first) {
+		a.first = seen
+	}
+	if seen.After(a.last) {
+		a.last = seen
+	}
+	if p.Author.Name != "" && (a.name == "" || !seen.Before(a.nameSeen)) {
+		a.name, a.nameSeen = p.Author.Name, seen
+	}
+	if h := p.Author.Handle; h != "" {
+		if a.handle == "" || !seen.Before(a.handleSeen) {
+			a.handle, a.handleSeen = h, seen
+		}
+		i := 0
+		for i < len(a.handles) && a.handles[i].handle != h {
+			i++
+		}
+		if i == len(a.handles) {
+			a.handles = append(a.handles, handleSpan{handle: h, first: seen, last: seen})
+		} else {
+			s := &a.handles[i]
+			if seen.Before(s.first) {
+				s.first = seen
+			}
+			if seen.After(s.last) {
+				s.last = seen
+			}
+		}
+	}
+	for _, l := range v.Lists {
+		if l.List != "" && !slices.Contains(a.lists, l.List) {
+			a.lists = append(a.lists, l.List)
+		}
+	}
+	if !v.Flagged {
+		return
+	}
+	a.flags++
+	for i, c := range v.Categories {
+		if c == "" || slices.Contains(v.Categories[:i], c) {
+			continue
+		}
+		j := 0
+		for j < len(a.categories) && a.categories[j].category != c {
+			j++
+		}
+		if j == len(a.categories) {
+			a.categories = append(a.categories, categoryCount{category: c})
+		}
+		a.categories[j].flags++
+	}
+}
