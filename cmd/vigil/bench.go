@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigilhq/vigil/event"
@@ -25,6 +27,7 @@ type benchResult struct {
 	P99Millis     float64 `json:"p99_ms"`
 	MaxMillis     float64 `json:"max_ms"`
 	Partitions    int     `json:"partitions"`
+	RawBytes      int     `json:"raw_bytes"`
 	GOMAXPROCS    int     `json:"gomaxprocs"`
 	FlaggedShare  float64 `json:"flagged_share"`
 	StoredPosts   int     `json:"stored_posts"`
@@ -49,9 +52,11 @@ func cmdBench(ctx context.Context, args []string, sio IO) error {
 	var (
 		n       = fs.Int("posts", 100_000, "Posts to send.")
 		rate    = fs.Int("rate", 0, "Posts per second to offer (0: as fast as ingest goes).")
+		rawSize = fs.Int("raw-bytes", 0, "Pad each post's raw payload with an unknown field to about this many bytes, like a platform's full payload (0: about 200 bytes).")
 		parts   = fs.Int("partitions", 4, "Partitions of the topics.")
 		dataDir = fs.String("data-dir", "", "Data directory (default: a new temporary one, removed afterwards).")
 		asJSON  = fs.Bool("json", false, "Print the result as JSON.")
+		cpuProf = fs.String("cpuprofile", "", "Write a CPU profile of the run to this file.")
 	)
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -68,7 +73,18 @@ func cmdBench(ctx context.Context, args []string, sio IO) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	res, err := benchPipeline(ctx, dir, *n, *rate, *parts, progressWriter(sio.Stderr))
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := benchPipeline(ctx, dir, *n, *rate, *rawSize, *parts, progressWriter(sio.Stderr))
 	if err != nil {
 		return err
 	}
@@ -97,14 +113,14 @@ func progressWriter(w io.Writer) io.Writer {
 	return nil
 }
 
-func benchPipeline(ctx context.Context, dir string, n, rate, partitions int, progress io.Writer) (*benchResult, error) {
+func benchPipeline(ctx context.Context, dir string, n, rate, rawSize, partitions int, progress io.Writer) (*benchResult, error) {
 	cfg, err := loadConfig("", func(string) string { return "" })
 	if err != nil {
 		return nil, err
 	}
 	cfg.DataDir, cfg.HTTP.Addr, cfg.Sources = dir, "127.0.0.1:0", nil
 	cfg.Kafka.Partitions = partitions
-	gen := &genSource{n: n, rate: rate, start: make(chan struct{}), release: make(chan struct{})}
+	gen := &genSource{n: n, rate: rate, rawSize: rawSize, start: make(chan struct{}), release: make(chan struct{})}
 	m := &Main{Config: cfg, Target: targetAll, Log: newLogger(io.Discard, 0), AdminToken: "bench", ExtraSources: []ingest.Source{gen}}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -147,7 +163,7 @@ func benchPipeline(ctx context.Context, dir string, n, rate, partitions int, pro
 	secs := last.Sub(first).Seconds()
 	return &benchResult{
 		Posts: len(delays), Rate: rate, Seconds: secs, PostsPerSec: float64(len(delays)) / secs,
-		P50Millis: q(0.50), P99Millis: q(0.99), MaxMillis: q(1), Partitions: partitions,
+		P50Millis: q(0.50), P99Millis: q(0.99), MaxMillis: q(1), Partitions: partitions, RawBytes: rawSize,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), FlaggedShare: float64(flags) / float64(posts),
 		StoredPosts: posts, StoredFlags: flags, IngestToStore: "stored_at - captured_at per post, from the store",
 	}, nil
@@ -184,12 +200,15 @@ func waitPosts(ctx context.Context, db *sqlstore.Store, want int, limit time.Dur
 // genSource offers synthetic posts at a fixed rate (or as fast as taken):
 // one warm-up post, then n posts once released.
 type genSource struct {
-	n, rate int
-	start   chan struct{}
-	release chan struct{}
+	n, rate, rawSize int
+	start            chan struct{}
+	release          chan struct{}
 }
 
 func (g *genSource) Name() string { return "bench" }
+
+// warmupID numbers the one post sent before measuring.
+const warmupID = 1 << 30
 
 var benchTexts = []string{
 	"Market prices in the township rose again this week, traders say %d.",
@@ -206,10 +225,14 @@ var benchTexts = []string{
 
 func (g *genSource) Run(ctx context.Context, out chan<- ingest.Item) error {
 	emit := func(i int) bool {
-		line := fmt.Appendf(nil, `{"platform":"x","id":"b%d","author":{"id":"u%d","handle":"bench_%d"},"text":%q,"created_at":"2026-11-01T08:00:00Z"}`,
+		line := fmt.Appendf(nil, `{"platform":"x","id":"b%d","author":{"id":"u%d","handle":"bench_%d"},"text":%q,"created_at":"2026-11-01T08:00:00Z"`,
 			i, i%1000, i%1000, fmt.Sprintf(benchTexts[i%len(benchTexts)], i))
+		if pad := g.rawSize - len(line) - 12; pad > 0 {
+			line = append(append(append(line, `,"_pad":"`...), strings.Repeat("p", pad)...), '"')
+		}
+		line = append(line, '}')
 		p, err := event.ParsePost(line, event.Limits{})
-		if i < 0 {
+		if i == warmupID {
 			p.Source = "bench-warmup" // not measured
 		}
 		it := ingest.Item{Post: p, Err: err, Payload: line, Origin: "bench"}
@@ -225,7 +248,7 @@ func (g *genSource) Run(ctx context.Context, out chan<- ingest.Item) error {
 	case <-ctx.Done():
 		return nil
 	}
-	if !emit(-1) {
+	if !emit(warmupID) {
 		return nil
 	}
 	select {
