@@ -129,11 +129,20 @@ func (d *DeadLetters) message(x Dead) kafka.Message {
 func (d *DeadLetters) Close() error { return d.w.Close() }
 
 // Header returns the value of the first header named key, or "".
-func Header(m kafka.Message, key string) string {
+func Header(m kafka.Message, key string) string { return string(HeaderBytes(m, key)) }
+
+// HeaderBytes returns the value of the first header named key, or nil.
+func HeaderBytes(m kafka.Message, key string) []byte {
 	for _, h := range m.Headers {
 		if h.Key == key {
-			return string(h.Value)
+			return h.Value
 		}
 	}
-	return ""
+	return nil
+}
+
+// Message builds a message for TopicPosts or TopicFlags: the JSON body,
+// with the raw payload in the event.HeaderRaw header.
+func Message(key string, body, raw []byte) kafka.Message {
+	return kafka.Message{Key: []byte(key), Value: body, Headers: []kafka.Header{{Key: event.HeaderRaw, Value: raw}}}
 }

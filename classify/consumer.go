@@ -138,16 +138,16 @@ func (r *Role) handle(ctx context.Context, batch []kafka.Message) error {
 }
 
 func (r *Role) one(m kafka.Message) outcome {
-	p, err := event.DecodePost(m.Value, r.cfg.Limits)
+	p, err := event.DecodePost(m.Value, bus.HeaderBytes(m, event.HeaderRaw), r.cfg.Limits)
 	if err != nil {
 		return outcome{dead: &bus.Dead{Message: m, Reason: err.Error(), Kind: event.KindOf(err)}}
 	}
 	start := time.Now()
 	v := r.c.Classify(&p)
 	r.duration.Observe(time.Since(start).Seconds())
-	b, err := event.EncodeVerdict(&v)
+	body, raw, err := event.EncodeVerdict(&v)
 	if err != nil {
 		return outcome{dead: &bus.Dead{Message: m, Reason: "encode verdict: " + err.Error()}}
 	}
-	return outcome{msg: kafka.Message{Key: m.Key, Value: b}, verdict: v}
+	return outcome{msg: bus.Message(string(m.Key), body, raw), verdict: v}
 }

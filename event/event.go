@@ -22,6 +22,10 @@ const (
 	TopicDeadLetter = "vigil.deadletter"
 )
 
+// HeaderRaw carries a post's raw payload, as captured, beside the JSON
+// body of every message on TopicPosts and TopicFlags (see EncodePost).
+const HeaderRaw = "vigil-raw"
+
 // Dead-letter headers. Every message on TopicDeadLetter carries
 // HeaderReason and HeaderRole; a message that came from a topic carries the
 // topic, partition and offset; one that came from a source before Kafka

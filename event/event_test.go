@@ -79,11 +79,14 @@ func TestCodecRoundTripKeepsRawBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.CapturedAt = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
-	b, err := event.EncodePost(&p)
+	b, raw, err := event.EncodePost(&p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := event.DecodePost(b, event.Limits{})
+	if strings.Contains(string(b), `"raw":`) {
+		t.Fatalf("the raw payload is inside the JSON body: %s", b)
+	}
+	q, err := event.DecodePost(b, raw, event.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +94,11 @@ func TestCodecRoundTripKeepsRawBytes(t *testing.T) {
 		t.Fatalf("round trip changed the post: %+v", q)
 	}
 	v := event.Verdict{Post: q, Flagged: true, Score: 3, Categories: []string{"c"}, Matches: []event.Match{{TermID: "t", Category: "c", Start: 0, End: 3}}}
-	vb, err := event.EncodeVerdict(&v)
+	vb, vraw, err := event.EncodeVerdict(&v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := event.DecodeVerdict(vb, event.Limits{})
+	w, err := event.DecodeVerdict(vb, vraw, event.Limits{})
 	if err != nil || !w.Flagged || w.Matches[0].End != 3 || string(w.Post.Raw) != string(q.Raw) {
 		t.Fatalf("verdict round trip: %v %+v", err, w)
 	}
@@ -103,27 +106,32 @@ func TestCodecRoundTripKeepsRawBytes(t *testing.T) {
 
 func TestDecodeRefuses(t *testing.T) {
 	p, _ := event.ParsePost([]byte(good), event.Limits{})
-	ok, _ := event.EncodePost(&p)
+	ok, raw, _ := event.EncodePost(&p)
 	tampered := strings.Replace(string(ok), `"raw_sha256":"`, `"raw_sha256":"0`, 1)
-	for _, tc := range []struct{ name, msg, want, kind string }{
-		{"not JSON", "nope", "malformed JSON", event.KindMalformed},
-		{"no schema", `{"body":{}}`, "missing schema version", event.KindSchema},
-		{"newer schema", `{"schema":2,"body":{}}`, "newer than this Vigil", event.KindSchema},
-		{"no body", `{"schema":1}`, "body: required", event.KindInvalid},
-		{"invalid UTF-8", "{\"schema\":1,\"body\":{\"text\":\"\xc3\x28\"}}", "not valid UTF-8", event.KindEncoding},
-		{"tampered hash", tampered, "does not match the payload", event.KindInvalid},
-		{"no raw", `{"schema":1,"body":{"platform":"x","id":"1","author":{"id":"a"},"text":"t"}}`, "raw: required", event.KindInvalid},
+	for _, tc := range []struct {
+		name, msg  string
+		raw        []byte
+		want, kind string
+	}{
+		{"not JSON", "nope", raw, "malformed JSON", event.KindMalformed},
+		{"no schema", `{"body":{}}`, raw, "missing schema version", event.KindSchema},
+		{"newer schema", `{"schema":2,"body":{}}`, raw, "newer than this Vigil", event.KindSchema},
+		{"no body", `{"schema":1}`, raw, "body: required", event.KindInvalid},
+		{"invalid UTF-8", "{\"schema\":1,\"body\":{\"text\":\"\xc3\x28\"}}", raw, "not valid UTF-8", event.KindEncoding},
+		{"tampered hash", tampered, raw, "does not match the payload", event.KindInvalid},
+		{"changed raw", string(ok), append([]byte(" "), raw...), "does not match the payload", event.KindInvalid},
+		{"no raw", string(ok), nil, "raw: required", event.KindInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := event.DecodePost([]byte(tc.msg), event.Limits{})
+			_, err := event.DecodePost([]byte(tc.msg), tc.raw, event.Limits{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || event.KindOf(err) != tc.kind {
 				t.Fatalf("err = %v (kind %s), want %q (kind %s)", err, event.KindOf(err), tc.want, tc.kind)
 			}
 		})
 	}
 	v := event.Verdict{Post: p, Matches: []event.Match{{Start: 2, End: 99}}}
-	vb, _ := event.EncodeVerdict(&v)
-	if _, err := event.DecodeVerdict(vb, event.Limits{}); err == nil || !strings.Contains(err.Error(), "outside the text") {
+	vb, vraw, _ := event.EncodeVerdict(&v)
+	if _, err := event.DecodeVerdict(vb, vraw, event.Limits{}); err == nil || !strings.Contains(err.Error(), "outside the text") {
 		t.Fatalf("a match outside the text was accepted: %v", err)
 	}
 }

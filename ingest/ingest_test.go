@@ -115,7 +115,7 @@ func TestFileSourceToKafka(t *testing.T) {
 	posts := readAll(t, cfg, event.TopicPosts, 300)
 	seen := map[string]bool{}
 	for _, m := range posts {
-		p, err := event.DecodePost(m.Value, event.Limits{})
+		p, err := event.DecodePost(m.Value, bus.HeaderBytes(m, event.HeaderRaw), event.Limits{})
 		if err != nil {
 			t.Fatalf("decode: %v", err)
 		}

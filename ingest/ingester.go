@@ -209,12 +209,14 @@ func (in *Ingester) write(ctx context.Context, batch []sourced) error {
 			continue
 		}
 		inBatch[keys[j]] = true
-		b, err := event.EncodePost(p)
+		body, raw, err := event.EncodePost(p)
 		if err != nil {
 			dead = append(dead, bus.Dead{Message: kafka.Message{Value: p.Raw}, Source: batch[i].Origin, Reason: fmt.Sprintf("encode post: %v", err)})
 			continue
 		}
-		msgs = append(msgs, kafka.Message{Key: []byte(p.Key()), Value: b, Time: p.CapturedAt})
+		m := bus.Message(p.Key(), body, raw)
+		m.Time = p.CapturedAt
+		msgs = append(msgs, m)
 		which = append(which, i)
 		fresh = append(fresh, keys[j])
 	}

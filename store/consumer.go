@@ -63,7 +63,7 @@ func (h *handler) handle(ctx context.Context, batch []kafka.Message) error {
 		dead []bus.Dead
 	)
 	for _, m := range batch {
-		v, err := event.DecodeVerdict(m.Value, h.limits)
+		v, err := event.DecodeVerdict(m.Value, bus.HeaderBytes(m, event.HeaderRaw), h.limits)
 		if err != nil {
 			dead = append(dead, bus.Dead{Message: m, Reason: err.Error(), Kind: event.KindOf(err)})
 			continue

@@ -29,11 +29,11 @@ func verdictMessage(tb testing.TB, i int, captured time.Time) kafka.Message {
 	if !v.Flagged {
 		v.Categories, v.Score = nil, 0
 	}
-	b, err := event.EncodeVerdict(&v)
+	body, raw, err := event.EncodeVerdict(&v)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return kafka.Message{Key: []byte(p.Key()), Value: b}
+	return bus.Message(p.Key(), body, raw)
 }
 
 // TestConsumerWritesDeadLettersAndIsIdempotent runs the store role against

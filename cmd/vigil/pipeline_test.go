@@ -33,11 +33,11 @@ func postMessage(tb testing.TB, line []byte) kafka.Message {
 		tb.Fatal(err)
 	}
 	p.CapturedAt, p.Source = time.Now().UTC(), "test"
-	b, err := event.EncodePost(&p)
+	body, raw, err := event.EncodePost(&p)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return kafka.Message{Key: []byte(p.Key()), Value: b}
+	return bus.Message(p.Key(), body, raw)
 }
 
 // demoConfigWith returns the demo config with brokers set.
@@ -199,7 +199,7 @@ func TestBadInputGoesToDeadLetters(t *testing.T) {
 	defer w.Close()
 	good := postMessage(t, synthPost(150))
 	wrongHash := postMessage(t, synthPost(151))
-	wrongHash.Value = []byte(strings.Replace(string(wrongHash.Value), `"raw_sha256":"`, `"raw_sha256":"00`, 1))
+	wrongHash.Headers[0].Value = append([]byte("tampered "), wrongHash.Headers[0].Value...)
 	direct := []kafka.Message{
 		{Key: []byte("x:1"), Value: []byte("not json at all")},
 		{Key: []byte("x:1"), Value: []byte(`{"schema":99,"body":{}}`)},
