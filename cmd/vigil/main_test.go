@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/vigilhq/vigil/store/sqlstore"
 )
 
@@ -282,6 +285,20 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	flagCount := countFlags(t, db)
 
+	// Every role's metrics are exposed and follow Prometheus's conventions.
+	problems, err := testutil.GatherAndLint(r.m.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("metric %s: %s", p.Metric, p.Text)
+	}
+	for name, want := range map[string]float64{"vigil_classify_posts_total": 200, "vigil_store_verdicts_written_total": 200} {
+		if got := gathered(t, r.m.Registry, name); got < want {
+			t.Errorf("%s = %v, want at least %v", name, got, want)
+		}
+	}
+
 	// Stop and start again on the same data directory: nothing stored
 	// twice, nothing lost.
 	r.stop(t)
@@ -302,6 +319,24 @@ func TestDemoEndToEnd(t *testing.T) {
 	if total != 200 {
 		t.Errorf("account post counts add up to %d, want 200", total)
 	}
+}
+
+// gathered sums the samples of a counter family.
+func gathered(tb testing.TB, g prometheus.Gatherer, name string) float64 {
+	tb.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }
 
 func contains(xs []string, x string) bool {
