@@ -153,7 +153,7 @@ type builder struct {
 }
 
 func (b *builder) problem(file string, line int, format string, args ...any) {
-	b.probs = append(b.probs, lexicon.Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	b.probs.Add(file, line, format, args...)
 }
 
 func (b *builder) add(lex *lexicon.Lexicon) {

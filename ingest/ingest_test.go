@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/vigilhq/vigil/bus"
 	"github.com/vigilhq/vigil/bus/kafkatest"
 	"github.com/vigilhq/vigil/event"
@@ -20,44 +18,6 @@ import (
 
 func post(i int) string {
 	return fmt.Sprintf(`{"platform":"x","id":"%d","author":{"id":"a%d","handle":"example_%d"},"text":"synthetic post %d","created_at":"2026-11-01T08:00:00Z","extra":{"kept":true}}`, i, i%5, i%5, i)
-}
-
-// readAll reads every message of topic partition by partition until n are in.
-func readAll(t *testing.T, cfg bus.Config, topic string, n int) []kafka.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out []kafka.Message
-	for p := 0; p < cfg.Partitions; p++ {
-		conn, err := kafka.DialLeader(ctx, "tcp", cfg.Brokers[0], topic, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last, err := conn.ReadLastOffset()
-		conn.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if last == 0 {
-			continue
-		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Brokers, Topic: topic, Partition: p, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
-		for {
-			m, err := r.ReadMessage(ctx)
-			if err != nil {
-				t.Fatalf("read %s/%d: %v", topic, p, err)
-			}
-			out = append(out, m)
-			if m.Offset == last-1 {
-				break
-			}
-		}
-		r.Close()
-	}
-	if len(out) != n {
-		t.Fatalf("%s holds %d messages, want %d", topic, len(out), n)
-	}
-	return out
 }
 
 func TestFileSourceToKafka(t *testing.T) {
@@ -112,7 +72,7 @@ func TestFileSourceToKafka(t *testing.T) {
 		}
 	}
 	run()
-	posts := readAll(t, cfg, event.TopicPosts, 300)
+	posts := kafkatest.ReadAll(t, cfg, event.TopicPosts, 300)
 	seen := map[string]bool{}
 	for _, m := range posts {
 		p, err := event.DecodePost(m.Value, bus.HeaderBytes(m, event.HeaderRaw), event.Limits{})
@@ -130,7 +90,7 @@ func TestFileSourceToKafka(t *testing.T) {
 			t.Fatalf("raw payload lost unknown fields: %s", p.Raw)
 		}
 	}
-	dead := readAll(t, cfg, event.TopicDeadLetter, len(bad))
+	dead := kafkatest.ReadAll(t, cfg, event.TopicDeadLetter, len(bad))
 	for _, m := range dead {
 		src := bus.Header(m, event.HeaderSource)
 		var line int
@@ -146,6 +106,6 @@ func TestFileSourceToKafka(t *testing.T) {
 	}
 	// A second run resumes from the cursor: nothing new is written.
 	run()
-	readAll(t, cfg, event.TopicPosts, 300)
-	readAll(t, cfg, event.TopicDeadLetter, 4)
+	kafkatest.ReadAll(t, cfg, event.TopicPosts, 300)
+	kafkatest.ReadAll(t, cfg, event.TopicDeadLetter, 4)
 }

@@ -4,7 +4,11 @@
 package kafkatest
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -26,4 +30,55 @@ func Cluster(tb testing.TB, partitions int, opts ...kfake.Opt) bus.Config {
 	cfg.Brokers = c.ListenAddrs()
 	cfg.Partitions = partitions
 	return cfg
+}
+
+// ReadAll reads every partition of topic from the start until it holds n
+// messages in all (waiting up to 30 s for them to arrive), and fails the
+// test when it ends with another count.
+func ReadAll(tb testing.TB, cfg bus.Config, topic string, n int) []kafka.Message {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []kafka.Message
+	for {
+		out = out[:0]
+		for p := 0; p < cfg.Partitions; p++ {
+			out = append(out, readPartition(ctx, tb, cfg, topic, p)...)
+		}
+		if len(out) >= n || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(out) != n {
+		tb.Fatalf("%s holds %d messages, want %d", topic, len(out), n)
+	}
+	return out
+}
+
+// readPartition reads one partition up to its last offset at the time.
+func readPartition(ctx context.Context, tb testing.TB, cfg bus.Config, topic string, p int) []kafka.Message {
+	tb.Helper()
+	conn, err := kafka.DialLeader(ctx, "tcp", cfg.Brokers[0], topic, p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	last, err := conn.ReadLastOffset()
+	conn.Close()
+	if err != nil || last == 0 {
+		return nil
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Brokers, Topic: topic, Partition: p, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	var out []kafka.Message
+	for {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			tb.Fatalf("read %s/%d: %v", topic, p, err)
+		}
+		out = append(out, m)
+		if m.Offset >= last-1 {
+			return out
+		}
+	}
 }

@@ -81,7 +81,7 @@ func LoadFiles(fsys fs.FS, names ...string) (*Lists, error) {
 			all = append(all, l)
 		}
 	}
-	if err := probs.err(); err != nil {
+	if err := probs.Err(); err != nil {
 		return nil, err
 	}
 	return Merge(all...)
@@ -110,14 +110,14 @@ func Parse(file string, data []byte) (*Lists, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				probs.add(file, pe.Line, "%v", pe.Err)
+				probs.Add(file, pe.Line, "%v", pe.Err)
 				if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
 					// The reader cannot resynchronise after a broken quote.
 					break
 				}
 				continue
 			}
-			probs.add(file, 0, "%v", err)
+			probs.Add(file, 0, "%v", err)
 			break
 		}
 		line, _ := r.FieldPos(0)
@@ -129,7 +129,7 @@ func Parse(file string, data []byte) (*Lists, error) {
 			continue
 		}
 		if len(rec) != width {
-			probs.add(file, line, "%d fields, but the header has %d", len(rec), width)
+			probs.Add(file, line, "%d fields, but the header has %d", len(rec), width)
 			continue
 		}
 		e := Entry{File: file, Line: line}
@@ -146,9 +146,9 @@ func Parse(file string, data []byte) (*Lists, error) {
 		}
 	}
 	if cols == nil && len(probs) == 0 {
-		probs.add(file, 1, "header required: %s", strings.Join(Columns, ","))
+		probs.Add(file, 1, "header required: %s", strings.Join(Columns, ","))
 	}
-	if err := probs.err(); err != nil {
+	if err := probs.Err(); err != nil {
 		return nil, err
 	}
 	return lists, nil
@@ -164,9 +164,9 @@ func header(file string, line int, rec []string, probs *Problems) (map[string]in
 		name = strings.ToLower(strings.TrimSpace(name))
 		switch _, dup := cols[name]; {
 		case !slices.Contains(Columns, name):
-			probs.add(file, line, "unknown column %q (want %s)", name, strings.Join(Columns, ","))
+			probs.Add(file, line, "unknown column %q (want %s)", name, strings.Join(Columns, ","))
 		case dup:
-			probs.add(file, line, "column %q appears twice", name)
+			probs.Add(file, line, "column %q appears twice", name)
 		default:
 			cols[name] = i
 			known++
@@ -175,12 +175,12 @@ func header(file string, line int, rec []string, probs *Problems) (map[string]in
 	if known == 0 {
 		// Most likely a data row where the header should be.
 		*probs = (*probs)[:n]
-		probs.add(file, line, "header required: %s", strings.Join(Columns, ","))
+		probs.Add(file, line, "header required: %s", strings.Join(Columns, ","))
 		return nil, 0
 	}
 	for _, name := range required {
 		if _, ok := cols[name]; !ok {
-			probs.add(file, line, "column %q is required", name)
+			probs.Add(file, line, "column %q is required", name)
 		}
 	}
 	if len(*probs) > n {
@@ -194,18 +194,18 @@ func check(e *Entry, probs *Problems) bool {
 	n := len(*probs)
 	switch {
 	case e.Platform == "":
-		probs.add(e.File, e.Line, "platform is empty")
+		probs.Add(e.File, e.Line, "platform is empty")
 	case !isToken(e.Platform):
-		probs.add(e.File, e.Line, "platform %q: only a-z, 0-9, '_', '-' and '.' are allowed", e.Platform)
+		probs.Add(e.File, e.Line, "platform %q: only a-z, 0-9, '_', '-' and '.' are allowed", e.Platform)
 	}
 	switch {
 	case e.AccountID == "":
-		probs.add(e.File, e.Line, "account_id is empty")
+		probs.Add(e.File, e.Line, "account_id is empty")
 	case strings.IndexFunc(e.AccountID, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
-		probs.add(e.File, e.Line, "account_id %q contains a space or a control character", e.AccountID)
+		probs.Add(e.File, e.Line, "account_id %q contains a space or a control character", e.AccountID)
 	}
 	if e.List == "" {
-		probs.add(e.File, e.Line, "list is empty")
+		probs.Add(e.File, e.Line, "list is empty")
 	}
 	return len(*probs) == n
 }
@@ -219,7 +219,7 @@ func (l *Lists) add(e Entry, probs *Problems) {
 			if old.File != e.File {
 				where = fmt.Sprintf("%s:%d", old.File, old.Line)
 			}
-			probs.add(e.File, e.Line, "duplicate entry %s/%s on list %q (first at %s)", e.Platform, e.AccountID, e.List, where)
+			probs.Add(e.File, e.Line, "duplicate entry %s/%s on list %q (first at %s)", e.Platform, e.AccountID, e.List, where)
 			return
 		}
 	}
@@ -237,7 +237,7 @@ func Merge(ls ...*Lists) (*Lists, error) {
 			out.add(e, &probs)
 		}
 	}
-	if err := probs.err(); err != nil {
+	if err := probs.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -95,7 +95,7 @@ func Load(fsys fs.FS, name string) (*Lexicon, error) {
 func Parse(file string, data []byte) (*Lexicon, error) {
 	p := &parser{file: file}
 	lex := p.parse(data)
-	if err := p.probs.err(); err != nil {
+	if err := p.probs.Err(); err != nil {
 		return nil, err
 	}
 	return lex, nil

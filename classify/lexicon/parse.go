@@ -26,7 +26,7 @@ type parser struct {
 }
 
 func (p *parser) add(line int, format string, args ...any) {
-	p.probs.add(p.file, line, format, args...)
+	p.probs.Add(p.file, line, format, args...)
 }
 
 func (p *parser) parse(data []byte) *Lexicon {

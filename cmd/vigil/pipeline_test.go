@@ -216,7 +216,7 @@ func TestBadInputGoesToDeadLetters(t *testing.T) {
 		n := countPosts(t, db)
 		return n == 200+150+1, fmt.Sprintf("%d posts", n)
 	})
-	dead := readTopic(t, kcfg, event.TopicDeadLetter, len(badLines)+4)
+	dead := kafkatest.ReadAll(t, kcfg, event.TopicDeadLetter, len(badLines)+4)
 	var fromTopic int
 	for _, m := range dead {
 		reason := bus.Header(m, event.HeaderReason)
@@ -249,48 +249,6 @@ func joinLines(lines [][]byte) []byte {
 			out = append(out, '\n')
 		}
 		out = append(out, l...)
-	}
-	return out
-}
-
-// readTopic reads a topic's partitions from the start until n messages.
-func readTopic(tb testing.TB, kcfg bus.Config, topic string, n int) []kafka.Message {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out []kafka.Message
-	deadline := time.Now().Add(30 * time.Second)
-	for len(out) < n && time.Now().Before(deadline) {
-		out = out[:0]
-		for p := 0; p < kcfg.Partitions; p++ {
-			conn, err := kafka.DialLeader(ctx, "tcp", kcfg.Brokers[0], topic, p)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			last, err := conn.ReadLastOffset()
-			conn.Close()
-			if err != nil || last == 0 {
-				continue
-			}
-			r := kafka.NewReader(kafka.ReaderConfig{Brokers: kcfg.Brokers, Topic: topic, Partition: p, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
-			for {
-				m, err := r.ReadMessage(ctx)
-				if err != nil {
-					tb.Fatalf("read %s/%d: %v", topic, p, err)
-				}
-				out = append(out, m)
-				if m.Offset >= last-1 {
-					break
-				}
-			}
-			r.Close()
-		}
-		if len(out) < n {
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	if len(out) != n {
-		tb.Fatalf("%s holds %d messages, want %d", topic, len(out), n)
 	}
 	return out
 }
