@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -52,11 +53,14 @@ type Ingester struct {
 	lastSuccess *prometheus.GaugeVec
 }
 
-// New returns an Ingester writing to the posts topic of kcfg. dedup may be
-// nil (no deduplication); reg may be nil.
+// New returns an Ingester writing to the posts topic of kcfg and bad
+// input to dead. dedup may be nil (no deduplication); reg may be nil.
 func New(cfg Config, kcfg bus.Config, dead *bus.DeadLetters, dedup Deduper, log *slog.Logger, reg prometheus.Registerer) (*Ingester, error) {
 	if err := kcfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if dead == nil {
+		return nil, errors.New("ingest: a dead-letter writer is required: bad input must not be dropped")
 	}
 	cfg.fill()
 	if log == nil {
@@ -116,6 +120,14 @@ func (in *Ingester) Run(ctx context.Context, sources ...Source) error {
 	}
 	go func() { wg.Wait(); close(ch) }()
 	err := in.loop(ctx, ch)
+	if err != nil {
+		// Unblock the sources; what they still hand over is not
+		// acknowledged, so it is read again on the next start.
+		go func() {
+			for range ch {
+			}
+		}()
+	}
 	for _, s := range sources {
 		if sv, ok := s.(Saver); ok {
 			if serr := sv.Save(context.WithoutCancel(ctx)); serr != nil {
@@ -228,7 +240,7 @@ func (in *Ingester) write(ctx context.Context, batch []sourced) error {
 	for {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.cfg.DrainTimeout)
 		err := in.posts.Write(actx, msgs...)
-		if err == nil && len(dead) > 0 && in.dead != nil {
+		if err == nil && len(dead) > 0 {
 			err = in.dead.Send(actx, dead...)
 		}
 		cancel()

@@ -375,3 +375,24 @@ func countFlags(tb testing.TB, db *sqlstore.Store) int {
 	}
 	return n
 }
+
+// TestRunRefusesBadLexicon: a lexicon problem stops `vigil run` before any
+// role starts, with the file and line in the message and exit status 1.
+func TestRunRefusesBadLexicon(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "lex.yaml"), []byte("name: x\nversion: \"1\"\ncategories:\n  - {id: a, label: A, severity: 3}\nterms:\n  - {id: t1, term: vermin, category: nope}\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "vigil.yaml"), []byte("classify:\n  lexicons: [lex.yaml]\n"), 0o600)
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := execute(context.Background(), []string{"run", "--config", filepath.Join(dir, "vigil.yaml"), "--data-dir", filepath.Join(dir, "data"), "--http-addr", "127.0.0.1:0"},
+		IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitFail, errb.String())
+	}
+	if !strings.Contains(errb.String(), "lex.yaml:6:") || !strings.Contains(errb.String(), `"nope"`) {
+		t.Fatalf("stderr does not name the file, line and category:\n%s", errb.String())
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("refusing took %s", d)
+	}
+}

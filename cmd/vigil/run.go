@@ -178,16 +178,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		closers = append(closers, func() { db.Close() })
 	}
 
-	g, gctx := errgroup.WithContext(ctx)
-	role := func(name string, run func(context.Context) error) {
-		g.Go(func() error {
-			if err := run(gctx); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			log.Info("role stopped", "role", name)
-			return nil
-		})
+	// Every role is built first and started only once all are built, so a
+	// role that cannot be built (a bad lexicon, a busy port) stops the
+	// process before any other has started work.
+	type runner struct {
+		name string
+		run  func(context.Context) error
 	}
+	var roles []runner
+	role := func(name string, run func(context.Context) error) { roles = append(roles, runner{name, run}) }
 	if m.has(targetStore) {
 		dead := bus.NewDeadLetters(kcfg, targetStore, reg)
 		closers = append(closers, func() { dead.Close() })
@@ -239,6 +238,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.httpAddr = ln.Addr()
 		log.Info("api listening", "url", "http://"+ln.Addr().String())
 		role(targetAPI, func(ctx context.Context) error { return srv.Run(ctx, ln) })
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range roles {
+		g.Go(func() error {
+			if err := r.run(gctx); err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			log.Info("role stopped", "role", r.name)
+			return nil
+		})
 	}
 	close(m.ready)
 	return g.Wait()
