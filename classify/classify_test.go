@@ -65,6 +65,14 @@ var classifyTests = []struct {
 		matches:    []event.Match{{TermID: "kalar", Category: "dehumanisation", Start: 6, End: 21}},
 	},
 	{name: "Myanmar exception", text: "ကုလားထိုင်ပေါ်မှာ ထိုင်ပါ"},
+	// The term's last consonant would fall before a killed consonant,
+	// which belongs to the same syllable: not a match.
+	{name: "Myanmar term ending inside a syllable", text: "ကုလားန် ပါ"},
+	// ကုလား would start on the stacked consonant of a syllable.
+	{name: "Myanmar term starting inside a syllable", text: "သတ္ကုလား"},
+	// သတ္တဝါ (creature) begins with the letters of သတ် (kill), stacked
+	// with a virama instead of killed with an asat.
+	{name: "Myanmar near-miss with a virama", text: "သတ္တဝါ"},
 	{
 		// ကုလားထိုင် is 30 bytes and the space 1.
 		name: "Myanmar exception covers only its own match", text: "ကုလားထိုင် ကုလား", flagged: true, score: 3,

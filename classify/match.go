@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/vigilhq/vigil/classify/myanmar/syllable"
 	"github.com/vigilhq/vigil/event"
 )
 
@@ -57,23 +58,26 @@ func followedBy(text string, toks []token, i int, rest []string) (int, bool) {
 
 // matchMyanmar finds the Myanmar-script terms that start inside run toks[i].
 //
-// Interim rule: Burmese is written without spaces between words, and until
-// syllable segmentation arrives with the text-handling issue, a term matches
-// as a substring anywhere in a run of Myanmar script, and the term's
-// exceptions (harmless compounds such as ကုလားထိုင်, "chair", for ကုလား) are
-// what keeps it from matching inside longer words. With syllable
-// segmentation, matches will also have to start and end on syllable
-// boundaries.
+// Burmese is written without spaces between words, so a Myanmar term may
+// begin at any syllable of a run of Myanmar script, and matches only when it
+// also ends on a syllable boundary (package syllable: the sylbreak rule), so
+// that it never fires inside a syllable ("ကုလား" is not in "ကုလားန်", whose
+// last consonant is killed and belongs to the syllable before). The term's
+// exceptions (harmless compounds such as ကုလားထိုင်, "chair", for ကုလား)
+// keep it from matching inside the longer words it is part of.
 //
-// The terms are in a trie, so each position costs a walk as deep as the
+// The terms are in a trie, so each syllable costs a walk as deep as the
 // longest term prefix found there, not a comparison with every term.
 func (c *Classifier) matchMyanmar(hits []hit, text string, toks []token, i int) []hit {
 	if c.myanmar.empty() {
 		return hits
 	}
 	run := toks[i]
-	for pos := run.start; pos < run.end; {
+	for pos := run.start; pos < run.end; pos = syllable.Next(text, pos) {
 		c.myanmar.walk(text, pos, func(end int, terms []*term) {
+			if !syllable.IsBoundary(text, end) {
+				return
+			}
 			last := i
 			if end > run.end { // a term with a space or a sign inside
 				last, _ = slices.BinarySearchFunc(toks, end, func(t token, end int) int { return cmp.Compare(t.end, end) })
@@ -83,8 +87,6 @@ func (c *Classifier) matchMyanmar(hits []hit, text string, toks []token, i int) 
 				hits = c.appendHit(hits, text, hit{term: tm, start: pos, end: end, first: i, last: last})
 			}
 		})
-		_, size := utf8.DecodeRuneInString(text[pos:])
-		pos += size
 	}
 	return hits
 }
