@@ -37,7 +37,9 @@ const DefaultListSeverity = 2
 type Options struct {
 	// Pipeline is the Vigil version recorded in every verdict.
 	Pipeline string
-	// Normalizer prepares text for matching. Default SimpleNormalizer.
+	// Normalizer prepares text for matching. Default: a MyanmarNormalizer
+	// (SimpleNormalizer's steps, then Zawgyi conversion and Burmese mark
+	// order).
 	Normalizer Normalizer
 	// ListSeverity is what each distinct list the author is on adds to the
 	// score. Default (0) is DefaultListSeverity; it must not be negative.
@@ -104,7 +106,11 @@ func New(lexicons []*lexicon.Lexicon, lists *accounts.Lists, opts Options) (*Cla
 		words:        map[string][]wordForm{},
 	}
 	if c.norm == nil {
-		c.norm = SimpleNormalizer{}
+		m, err := NewMyanmarNormalizer()
+		if err != nil {
+			return nil, fmt.Errorf("classifier: %w", err)
+		}
+		c.norm = m
 	}
 	switch {
 	case c.listSeverity == 0:
@@ -214,16 +220,24 @@ func (c *Classifier) checkRule(r lexicon.Rule) error {
 	return nil
 }
 
+// normalizeTerm normalises a term or exception as post text will be.
+func (c *Classifier) normalizeTerm(s string) string {
+	if tn, ok := c.norm.(TermNormalizer); ok {
+		return tn.NormalizeTerm(s).Text
+	}
+	return c.norm.Normalize(s).Text
+}
+
 // term compiles a term and its variants, normalised as post text will be.
 func (b *builder) term(file string, t lexicon.Term) {
 	tm := &term{id: t.ID, category: t.Category}
 	for _, x := range t.Exceptions {
-		if nx := strings.TrimSpace(b.c.norm.Normalize(x).Text); nx != "" {
+		if nx := strings.TrimSpace(b.c.normalizeTerm(x)); nx != "" {
 			tm.exceptions = append(tm.exceptions, nx)
 		}
 	}
 	for _, form := range append([]string{t.Term}, t.Variants...) {
-		nf := strings.TrimSpace(b.c.norm.Normalize(form).Text)
+		nf := strings.TrimSpace(b.c.normalizeTerm(form))
 		if strings.IndexFunc(nf, isMyanmar) >= 0 {
 			first, _ := utf8.DecodeRuneInString(nf)
 			last, _ := utf8.DecodeLastRuneInString(nf)
