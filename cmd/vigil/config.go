@@ -96,15 +96,16 @@ func loadConfig(path string, env func(string) string) (*Config, error) {
 	return cfg, nil
 }
 
-// dirFS is os.DirFS that also accepts absolute paths, so a config may name
-// files anywhere.
+// dirFS opens names relative to a directory, like os.DirFS, but also
+// accepts absolute paths and "../" (a config may name files anywhere: the
+// names come from the operator, not from a post).
 type dirFS string
 
 func (d dirFS) Open(name string) (fs.File, error) {
-	if filepath.IsAbs(name) {
-		return os.Open(name)
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(string(d), name)
 	}
-	return os.DirFS(string(d)).Open(filepath.ToSlash(filepath.Clean(name)))
+	return os.Open(name)
 }
 
 var yamlLineErr = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)$`)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/vigilhq/vigil/examples"
 	"github.com/vigilhq/vigil/store/sqlstore"
 )
 
@@ -394,5 +396,22 @@ func TestRunRefusesBadLexicon(t *testing.T) {
 	}
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("refusing took %s", d)
+	}
+}
+
+// TestConfigPathsRelativeToTheFile: paths in a config resolve against the
+// config's own directory, including "../".
+func TestConfigPathsRelativeToTheFile(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "conf"), 0o700)
+	os.MkdirAll(filepath.Join(dir, "lex"), 0o700)
+	lex, _ := fs.ReadFile(examples.FS, "lexicon.yaml")
+	os.WriteFile(filepath.Join(dir, "lex", "l.yaml"), lex, 0o600)
+	os.WriteFile(filepath.Join(dir, "conf", "vigil.yaml"), []byte("classify:\n  lexicons: [../lex/l.yaml]\n"), 0o600)
+	var errb bytes.Buffer
+	code := execute(context.Background(), []string{"config", "check", "--config", filepath.Join(dir, "conf", "vigil.yaml")},
+		IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errb, Getenv: func(string) string { return "" }})
+	if code != exitOK || !strings.Contains(errb.String(), "OK (0 source(s), 1 lexicon(s)") {
+		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }
