@@ -25,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/domains"
 	"github.com/vigilhq/vigil/classify/lexicon"
 	"github.com/vigilhq/vigil/event"
 )
@@ -44,6 +45,11 @@ type Options struct {
 	// ListSeverity is what each distinct list the author is on adds to the
 	// score. Default (0) is DefaultListSeverity; it must not be negative.
 	ListSeverity float64
+	// Domains are the domain lists: a link in a post's text to a listed
+	// domain (or a subdomain of one) is a match of the entry's category,
+	// with TermID DomainTermID+domain. Every entry's category must be
+	// declared in the lexicons. nil: no domain lists.
+	Domains *domains.Lists
 }
 
 // Classifier judges posts. It is safe for concurrent use.
@@ -53,6 +59,7 @@ type Classifier struct {
 	lexicon      string // "name@version,name@version"
 	listSeverity float64
 	lists        *accounts.Lists
+	domains      *domains.Lists
 
 	categories map[string]category
 	// words indexes terms of spaced scripts by their first word, so that
@@ -132,6 +139,7 @@ func New(lexicons []*lexicon.Lexicon, lists *accounts.Lists, opts Options) (*Cla
 		refs = append(refs, lex.Ref())
 		b.add(lex)
 	}
+	b.addDomains(opts.Domains)
 	if len(b.probs) > 0 {
 		return nil, fmt.Errorf("compile lexicons: %w", b.probs)
 	}
@@ -301,6 +309,7 @@ func (c *Classifier) Classify(p *event.Post) event.Verdict {
 	flagging = append(flagging, fired...)
 
 	v.Matches = c.spans(p.Text, n, hits)
+	v.Matches, flagging, tags = c.linkMatches(p.Text, v.Matches, flagging, tags)
 	v.Lists = c.lists.Lookup(p.Platform, p.Author.ID)
 	v.Categories = sortedSet(flagging)
 	v.Tags = sortedSet(tags)

@@ -250,7 +250,7 @@ func TestConfigFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"posts.jsonl", "lexicon.yaml", "accounts.csv"} {
+	for _, name := range []string{"posts.jsonl", "lexicon.yaml", "accounts.csv", "domains.csv"} {
 		if !bytes.Contains(cfg, []byte(name)) {
 			t.Errorf("vigil.yaml does not name %s", name)
 		}
@@ -262,6 +262,31 @@ func TestConfigFiles(t *testing.T) {
 	for _, want := range []string{"name: example\n", "version: \"2026-11-26\"\n", "exceptions: [ကုလားထိုင်, ကုလားပဲ]"} {
 		if !bytes.Contains(lex, []byte(want)) {
 			t.Errorf("lexicon.yaml does not contain %q", want)
+		}
+	}
+}
+
+// TestDomains checks that the domain list has the header DESIGN.md's
+// format needs and lists only invented domains under .example.
+func TestDomains(t *testing.T) {
+	f, err := FS.Open("domains.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comment = '#'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header = "domain,list,category,note,source"
+	if len(rows) < 2 || strings.Join(rows[0], ",") != header {
+		t.Fatalf("domains.csv header is not %q, or there is no entry", header)
+	}
+	for i, row := range rows[1:] {
+		if !strings.HasSuffix(row[0], ".example") || row[4] != "synthetic" {
+			t.Errorf("entry %d: %q: domain not under .example, or source not synthetic", i+1, row)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -46,10 +47,13 @@ type SourceConfig struct {
 	Follow bool   `yaml:"follow"`
 }
 
-// ClassifyConfig names the lexicon and account-list files.
+// ClassifyConfig names the lexicon, account-list and domain-list files.
 type ClassifyConfig struct {
 	Lexicons []string `yaml:"lexicons"`
 	Accounts []string `yaml:"accounts"`
+	// Domains are domain lists (CSV: domain,list,category,note,source):
+	// a post linking to a listed site matches the entry's category.
+	Domains []string `yaml:"domains"`
 }
 
 // StoreConfig configures the SQL store.
@@ -168,7 +172,7 @@ func (c *Config) Validate() error {
 		}
 		names[s.Name] = true
 	}
-	for _, p := range append(append([]string{}, c.Classify.Lexicons...), c.Classify.Accounts...) {
+	for _, p := range slices.Concat(c.Classify.Lexicons, c.Classify.Accounts, c.Classify.Domains) {
 		if _, err := fs.Stat(c.fsys, p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.file, err))
 		}

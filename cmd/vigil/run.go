@@ -23,6 +23,7 @@ import (
 	"github.com/vigilhq/vigil/bus"
 	"github.com/vigilhq/vigil/classify"
 	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/domains"
 	"github.com/vigilhq/vigil/classify/lexicon"
 	"github.com/vigilhq/vigil/event"
 	"github.com/vigilhq/vigil/ingest"
@@ -269,7 +270,8 @@ func ensureTopics(ctx context.Context, kcfg bus.Config) error {
 	return err
 }
 
-// classifier loads the lexicons and account lists named in the config.
+// classifier loads the lexicons, account lists and domain lists named in
+// the config.
 func (m *Main) classifier() (*classify.Classifier, error) {
 	cfg := m.Config
 	var lexs []*lexicon.Lexicon
@@ -284,7 +286,11 @@ func (m *Main) classifier() (*classify.Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version()})
+	doms, err := domains.LoadFiles(cfg.fsys, cfg.Classify.Domains...)
+	if err != nil {
+		return nil, err
+	}
+	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms})
 }
 
 func (m *Main) sources() ([]ingest.Source, error) {

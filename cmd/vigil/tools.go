@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigilhq/vigil/classify"
 	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/domains"
 	"github.com/vigilhq/vigil/classify/lexicon"
 )
 
@@ -24,11 +25,13 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 	fs := newFlagSet("classify", "Classify posts (JSON Lines on standard input) offline: one verdict per line on\n"+
 		"standard output, in input order. Lines that are not valid posts are reported\n"+
 		"on standard error with their line number, and the exit status is then 1.",
-		"  vigil classify --lexicon examples/lexicon.yaml --accounts examples/accounts.csv < examples/posts.jsonl\n"+
+		"  vigil classify --lexicon examples/lexicon.yaml --accounts examples/accounts.csv \\\n"+
+			"      --domains examples/domains.csv < examples/posts.jsonl\n"+
 			"  vigil classify --lexicon lexicon.yaml --all < posts.jsonl | jq 'select(.flagged)'", sio.Stderr)
-	var lexs, accs stringList
+	var lexs, accs, doms stringList
 	fs.Var(&lexs, "lexicon", "Lexicon file (YAML); repeatable, at least one.")
 	fs.Var(&accs, "accounts", "Account-list file (CSV); repeatable.")
+	fs.Var(&doms, "domains", "Domain-list file (CSV); repeatable. Links to a listed site match its category.")
 	all := fs.Bool("all", false, "Print a verdict for unflagged posts too.")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -39,7 +42,7 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q (posts are read from standard input)", errUsage, fs.Args())
 	}
-	c, err := loadClassifier(lexs, accs)
+	c, err := loadClassifier(lexs, accs, doms)
 	if err != nil {
 		return err
 	}
@@ -54,7 +57,7 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 }
 
 // loadClassifier builds a classifier from files on disk.
-func loadClassifier(lexPaths, accPaths []string) (*classify.Classifier, error) {
+func loadClassifier(lexPaths, accPaths, domPaths []string) (*classify.Classifier, error) {
 	var lexs []*lexicon.Lexicon
 	for _, p := range lexPaths {
 		l, err := lexicon.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
@@ -75,7 +78,19 @@ func loadClassifier(lexPaths, accPaths []string) (*classify.Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version()})
+	var domParts []*domains.Lists
+	for _, p := range domPaths {
+		l, err := domains.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
+		if err != nil {
+			return nil, err
+		}
+		domParts = append(domParts, l)
+	}
+	doms, err := domains.Merge(domParts...)
+	if err != nil {
+		return nil, err
+	}
+	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms})
 }
 
 func cmdLexicon(_ context.Context, args []string, sio IO) error {
@@ -144,8 +159,8 @@ func cmdConfig(_ context.Context, args []string, sio IO) error {
 		}
 		return fmt.Errorf("%w: want \"vigil config check [--config FILE]\"", errUsage)
 	}
-	fs := newFlagSet("config check", "Validate a configuration file (and the lexicons and account lists it names)\n"+
-		"without starting anything.", "  vigil config check --config deploy/vigil.yaml", sio.Stderr)
+	fs := newFlagSet("config check", "Validate a configuration file (and the lexicons, account lists and domain\n"+
+		"lists it names) without starting anything.", "  vigil config check --config deploy/vigil.yaml", sio.Stderr)
 	path := fs.String("config", "", "Configuration file. Default: the embedded demo configuration.")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -161,6 +176,7 @@ func cmdConfig(_ context.Context, args []string, sio IO) error {
 	if _, err := m.classifier(); err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.Stderr, "%s: OK (%d source(s), %d lexicon(s), %d account list(s))\n", cfg.file, len(cfg.Sources), len(cfg.Classify.Lexicons), len(cfg.Classify.Accounts))
+	fmt.Fprintf(sio.Stderr, "%s: OK (%d source(s), %d lexicon(s), %d account list(s), %d domain list(s))\n",
+		cfg.file, len(cfg.Sources), len(cfg.Classify.Lexicons), len(cfg.Classify.Accounts), len(cfg.Classify.Domains))
 	return nil
 }
