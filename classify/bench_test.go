@@ -132,3 +132,42 @@ func burmeseWord(rng *rand.Rand, syllables int) string {
 	}
 	return b.String()
 }
+
+// BenchmarkNormalize runs the default normaliser over English, Burmese and
+// mixed posts, and over English posts full of the tricks the folding stage
+// undoes; MB/s is over the original text.
+func BenchmarkNormalize(b *testing.B) {
+	m, err := NewMyanmarNormalizer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	posts := benchPosts(200)
+	var english, burmese, mixed []string
+	for i := 0; i+1 < len(posts); i += 2 {
+		english = append(english, posts[i].Text)
+		burmese = append(burmese, posts[i+1].Text)
+		mixed = append(mixed, posts[i].Text+" "+posts[i+1].Text)
+	}
+	var cased []string
+	for _, s := range english {
+		cased = append(cased, "They said: "+strings.ToUpper(s[:1])+s[1:]+". Vérmín, V3RM1N, v e r m i n, kiiiill them!")
+	}
+	for _, set := range []struct {
+		name  string
+		texts []string
+	}{{"english", english}, {"burmese", burmese}, {"mixed", mixed}, {"evasive", cased}} {
+		n := 0
+		for _, s := range set.texts {
+			n += len(s)
+		}
+		b.Run(set.name, func(b *testing.B) {
+			b.SetBytes(int64(n))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, s := range set.texts {
+					m.Normalize(s)
+				}
+			}
+		})
+	}
+}

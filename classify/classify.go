@@ -39,8 +39,8 @@ type Options struct {
 	// Pipeline is the Vigil version recorded in every verdict.
 	Pipeline string
 	// Normalizer prepares text for matching. Default: a MyanmarNormalizer
-	// (SimpleNormalizer's steps, then Zawgyi conversion and Burmese mark
-	// order).
+	// (FoldingNormalizer's steps for evasions, then Zawgyi conversion and
+	// Burmese mark order).
 	Normalizer Normalizer
 	// ListSeverity is what each distinct list the author is on adds to the
 	// score. Default (0) is DefaultListSeverity; it must not be negative.

@@ -39,7 +39,7 @@ var classifyTests = []struct {
 		// hyphen 15-17, "MIN" 17-20.
 		name: "invisible and upper case before and inside the match", text: "\u200BTHEY are VER\u00ADMIN",
 		flagged: true, score: 3, categories: []string{"dehumanisation"},
-		matches: []event.Match{{TermID: "vermin", Category: "dehumanisation", Start: 12, End: 20, Transforms: []string{"casefold", "invisible"}}},
+		matches: []event.Match{{TermID: "vermin", Category: "dehumanisation", Start: 12, End: 20, Transforms: []string{"invisible", "casefold"}}},
 	},
 	{
 		name: "invisible next to the match is not part of it", text: "so\u200B vermin\u200B!",
@@ -50,10 +50,10 @@ var classifyTests = []struct {
 		// "Ünïcödé " is 12 bytes; "ÇÖP" is 5.
 		name: "multi-byte letters before and in the match", text: "Ünïcödé ÇÖP", flagged: true, score: 3,
 		categories: []string{"dehumanisation"},
-		matches:    []event.Match{{TermID: "garbage-tr", Category: "dehumanisation", Start: 12, End: 17, Transforms: []string{"casefold"}}},
+		matches:    []event.Match{{TermID: "garbage-tr", Category: "dehumanisation", Start: 12, End: 17, Transforms: []string{"casefold", "accents"}}},
 	},
 	{name: "variant", text: "v3rmin, all of them", flagged: true, score: 3, categories: []string{"dehumanisation"},
-		matches: []event.Match{{TermID: "vermin", Category: "dehumanisation", Start: 0, End: 6}}},
+		matches: []event.Match{{TermID: "vermin", Category: "dehumanisation", Start: 0, End: 6, Transforms: []string{"leet"}}}},
 	{name: "multi-word term", text: "they are rat people", flagged: true, score: 3, categories: []string{"dehumanisation"},
 		matches: []event.Match{{TermID: "rat-people", Category: "dehumanisation", Start: 9, End: 19}}},
 	{name: "multi-word term, first word only", text: "a rat ran past people"},
@@ -110,13 +110,14 @@ var classifyTests = []struct {
 		},
 	},
 	{
-		// Only the hits inside a firing window feed the rule.
-		name: "rule marks only the hits in its window", text: "northfolk a b c d e f g torch them northfolk", flagged: true, score: 5,
+		// Only the hits inside a firing window feed the rule. (Single
+		// letters "a b c" would be joined into one word: TransformSpaced.)
+		name: "rule marks only the hits in its window", text: "northfolk aa bb cc dd ee ff gg torch them northfolk", flagged: true, score: 5,
 		categories: []string{"incitement"}, tags: []string{"target_group", "violence_call"},
 		matches: []event.Match{
 			{TermID: "northfolk", Category: "target_group", Start: 0, End: 9},
-			{TermID: "burn", Category: "violence_call", Start: 24, End: 34, Rule: "incite"},
-			{TermID: "northfolk", Category: "target_group", Start: 35, End: 44, Rule: "incite"},
+			{TermID: "burn", Category: "violence_call", Start: 31, End: 41, Rule: "incite"},
+			{TermID: "northfolk", Category: "target_group", Start: 42, End: 51, Rule: "incite"},
 		},
 	},
 	{
@@ -140,7 +141,7 @@ var classifyTests = []struct {
 		matches: []event.Match{
 			{TermID: "vermin", Category: "dehumanisation", Start: 0, End: 6},
 			{TermID: "rat-people", Category: "dehumanisation", Start: 11, End: 21},
-			{TermID: "vermin", Category: "dehumanisation", Start: 26, End: 32},
+			{TermID: "vermin", Category: "dehumanisation", Start: 26, End: 32, Transforms: []string{"leet"}},
 		}},
 	{name: "emoji, with a variation selector", text: "they are🐍🐍\uFE0F", flagged: true, score: 3,
 		categories: []string{"dehumanisation"},
@@ -399,6 +400,9 @@ func TestBadNormalizerFallsBack(t *testing.T) {
 // span outside the text or off a character boundary.
 func FuzzClassify(f *testing.F) {
 	for _, tt := range classifyTests {
+		f.Add(tt.text)
+	}
+	for _, tt := range evasionTests {
 		f.Add(tt.text)
 	}
 	f.Add("\xff\xfeကု\u200Bလား\xc3")

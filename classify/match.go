@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/vigilhq/vigil/classify/myanmar/syllable"
@@ -166,7 +167,9 @@ func (c *Classifier) transforms(span string, n Normalized) []string {
 // originalSpan maps the normalised span [s, e) to the smallest span of the
 // original that holds every character that produced it. An invisible
 // character removed just before or after the span is left out; one inside
-// it is kept, since the author wrote it there.
+// it is kept, since the author wrote it there, and so are combining marks
+// right after the span, which FoldingNormalizer removes with the accents
+// of the letter before them.
 func originalSpan(orig string, offsets []int, s, e int) (int, int) {
 	start, end := len(orig), 0
 	for _, o := range offsets[s:e] {
@@ -176,6 +179,17 @@ func originalSpan(orig string, offsets []int, s, e int) (int, int) {
 	}
 	if start > end { // only possible for an empty span
 		start = end
+	}
+	// Accents removed after the span's last letter belong to it.
+	if last, _ := utf8.DecodeLastRuneInString(orig[:end]); end == start || !hasStrippableMarks(last) {
+		return start, end
+	}
+	for end < len(orig) {
+		r, size := utf8.DecodeRuneInString(orig[end:])
+		if !unicode.Is(unicode.Mn, r) {
+			break
+		}
+		end += size
 	}
 	return start, end
 }

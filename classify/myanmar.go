@@ -8,7 +8,7 @@ import (
 	"github.com/vigilhq/vigil/classify/myanmar/zawgyi"
 )
 
-// Transform names reported by MyanmarNormalizer, beside SimpleNormalizer's.
+// Transform names reported by MyanmarNormalizer, beside FoldingNormalizer's.
 const (
 	// TransformZawgyi: the text was typed in the Zawgyi encoding and was
 	// converted to Unicode to be matched.
@@ -25,8 +25,9 @@ type TermNormalizer interface {
 }
 
 // MyanmarNormalizer is the Normalizer for Burmese and English posts: the
-// steps of SimpleNormalizer (invisible characters removed, case folded),
-// then, for text in Myanmar script, the Zawgyi detector and, above its
+// steps of FoldingNormalizer (invisible characters removed, NFKC, case,
+// accents, look-alikes, leetspeak, repeated and spaced-out letters folded
+// outside Myanmar script), then, for text in Myanmar script, the Zawgyi detector and, above its
 // threshold, conversion to Unicode, and the canonical order of marks.
 //
 // Conversion and reordering move characters within a word, so the map back
@@ -63,7 +64,7 @@ func (m *MyanmarNormalizer) NormalizeTerm(term string) Normalized {
 }
 
 func (m *MyanmarNormalizer) normalize(text string, detect bool) Normalized {
-	n := SimpleNormalizer{}.Normalize(text)
+	n := FoldingNormalizer{}.Normalize(text)
 	if !hasMyanmar(n.Text) {
 		return n
 	}

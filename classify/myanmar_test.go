@@ -9,9 +9,9 @@ import (
 
 // Zawgyi-encoded sentences from the synthetic demo data (examples/).
 const (
-	zgChair  = "ကုလားထိုင္ အေဟာင္းမ်ားကို ျပဳျပင္ေပးပါသည္။"  // old chairs repaired: harmless
-	zgExpel  = "လူနည္းစုေတြကို ဒီ႐ြာက ေမာင္းထုတ္ရမယ္။"    // the minority must be driven out of the village
-	zgVermin = "ဒီပိုးမႊားေတြရဲ႕ အိမ္ေတြကို မီးရႈိ႕ပစ္ၾက။" // burn these vermin's houses
+	zgChair  = "ကုလားထိုင္ အေဟာင္းမ်ားကို ျပဳျပင္ေပးပါသည္။" // old chairs repaired: harmless
+	zgExpel  = "လူနည္းစုေတြကို ဒီ႐ြာက ေမာင္းထုတ္ရမယ္။"      // the minority must be driven out of the village
+	zgVermin = "ဒီပိုးမႊားေတြရဲ႕ အိမ္ေတြကို မီးရႈိ႕ပစ္ၾက။"  // burn these vermin's houses
 )
 
 const zawgyiLexicon = `name: zg

@@ -7,10 +7,11 @@ import (
 )
 
 // Normalizer turns a post's text into the form terms are matched in. It is
-// the seam for Vigil's text handling: Zawgyi detection and conversion,
-// Burmese mark reordering, NFKC, confusable and leetspeak folding come
-// behind it later, without the matcher changing. A Normalizer must be safe
-// for concurrent use.
+// the seam for Vigil's text handling: FoldingNormalizer (NFKC, case,
+// accents, confusable and leetspeak folding, repeated and spaced-out
+// letters) and MyanmarNormalizer (that, then Zawgyi conversion and Burmese
+// mark order) sit behind it, and the matcher does not change with them. A
+// Normalizer must be safe for concurrent use.
 type Normalizer interface {
 	Normalize(text string) Normalized
 }
@@ -37,7 +38,8 @@ const (
 	TransformInvisible = "invisible"
 )
 
-// SimpleNormalizer is the default Normalizer: it removes invisible and
+// SimpleNormalizer is the plainest Normalizer (the default is
+// MyanmarNormalizer, which folds far more): it removes invisible and
 // bidirectional-control characters (zero-width spaces and joiners, bidi
 // embeddings and overrides, word joiners, the byte order mark and the soft
 // hyphen, which can hide a word from a naive filter) and applies Unicode

@@ -1,0 +1,552 @@
+package classify
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Transform names reported by FoldingNormalizer, beside SimpleNormalizer's.
+const (
+	// TransformNFKC: compatibility characters (fullwidth letters,
+	// ligatures, mathematical alphanumerics such as 𝐯𝐞𝐫𝐦𝐢𝐧) were
+	// replaced by their NFKC forms.
+	TransformNFKC = "nfkc"
+	// TransformAccents: combining marks were removed from Latin, Greek or
+	// Cyrillic letters ("vérmín" is matched as "vermin").
+	TransformAccents = "accents"
+	// TransformConfusable: Cyrillic or Greek look-alikes inside a word
+	// with Latin letters were replaced by the Latin letters they imitate.
+	TransformConfusable = "confusable"
+	// TransformLeet: digits and signs standing for letters inside a word
+	// ("v3rm1n", "k!ll") were replaced by those letters.
+	TransformLeet = "leet"
+	// TransformRepeat: a letter repeated three times or more was
+	// collapsed to one ("veeeermin").
+	TransformRepeat = "repeat"
+	// TransformSpaced: letters written apart ("v e r m i n", "k-i-l-l")
+	// were joined into one word.
+	TransformSpaced = "spaced"
+)
+
+// FoldingNormalizer is the Normalizer for text outside Myanmar script. In
+// this order, it
+//
+//  1. removes invisible and bidi-control characters (as SimpleNormalizer);
+//  2. applies NFKC one character at a time, never to Myanmar script (NFKC
+//     reorders some Burmese marks; MyanmarNormalizer handles those);
+//  3. folds case (as SimpleNormalizer);
+//  4. removes combining marks from Latin, Greek and Cyrillic letters, and
+//     only from those (in Devanagari, Thai or Myanmar the marks are part of
+//     the letters);
+//  5. inside a word that has Latin letters, replaces Cyrillic and Greek
+//     look-alikes by Latin letters (a hand-made subset of the Unicode TR39
+//     confusables, confusableLatin), so that Russian or Greek text stays
+//     as written;
+//  6. inside a word that has a letter, reads 4 and @ as a, 3 as e, 1, ! and
+//     | as i, 0 as o, 5 and $ as s, 7 as t: a number alone stays a number,
+//     ! and | at the end of a word ("vermin!") stay punctuation, and so do
+//     !, | and @ at its start ("@user");
+//  7. collapses a run of three or more of one letter to a single letter,
+//     in a word with another letter in it ("veeeermin", "kiiiill"). Double
+//     letters are kept, in posts and terms alike: squeezing them would make
+//     "as" the term "ass" and "Niger" a slur. So a doubled letter that is
+//     stretched ("killll") is read with one letter ("kil") and is missed;
+//  8. joins three or more single letters written apart with one space,
+//     dot, hyphen or underscore between each ("v e r m i n", "k-i-l-l"),
+//     with digits among them read as letters ("k 1 l l"), and folds the
+//     word they make as in 5 to 7.
+//
+// Every step keeps the map back to the original: each byte of the result
+// maps to the character that produced it. Terms go through the same steps,
+// none of which depends on more of a post than the words around a letter.
+//
+// Text of ASCII and Myanmar script with none of the patterns of steps 6 to
+// 8 costs one scan, and one more to fold its case.
+type FoldingNormalizer struct{}
+
+// Normalize implements Normalizer.
+func (FoldingNormalizer) Normalize(text string) Normalized {
+	switch plain, upper := plainASCII(text); {
+	case plain && upper:
+		n := asWritten(text)
+		n.Text = strings.ToLower(text)
+		n.Transforms = []string{TransformCasefold}
+		return n
+	case plain:
+		return asWritten(text)
+	}
+	return fold(text)
+}
+
+// asWritten is the Normalized of a text that normalises to itself, every
+// byte mapped to the start of its character.
+func asWritten(text string) Normalized {
+	offsets := make([]int, len(text)+1)
+	start := 0
+	for i := range len(text) {
+		if utf8.RuneStart(text[i]) {
+			start = i
+		}
+		offsets[i] = start
+	}
+	offsets[len(text)] = len(text)
+	return Normalized{Text: text, Offsets: offsets}
+}
+
+// fold is FoldingNormalizer.Normalize without the fast path.
+func fold(text string) Normalized {
+	var f folding
+	f.decode(text)
+	f.words()
+	f.joinSpaced()
+	return f.encode(len(text))
+}
+
+// NormalizeTerm implements TermNormalizer: terms are folded as posts are.
+func (n FoldingNormalizer) NormalizeTerm(term string) Normalized {
+	return n.Normalize(term)
+}
+
+// unit is a character of the text being folded and the byte offset, in the
+// original, of the character that produced it.
+type unit struct {
+	r   rune
+	off int
+	// raw: r is a byte that is not UTF-8, kept as it is.
+	raw bool
+}
+
+// folding is the state of one FoldingNormalizer.Normalize call.
+type folding struct {
+	units []unit
+	done  [numSteps]bool
+}
+
+// The steps, in the order their transforms are reported.
+const (
+	stepInvisible = iota
+	stepNFKC
+	stepCasefold
+	stepAccents
+	stepConfusable
+	stepLeet
+	stepRepeat
+	stepSpaced
+	numSteps
+)
+
+var stepNames = [numSteps]string{
+	TransformInvisible, TransformNFKC, TransformCasefold, TransformAccents,
+	TransformConfusable, TransformLeet, TransformRepeat, TransformSpaced,
+}
+
+// decode does the steps that need one character at a time: invisible
+// characters, NFKC, case and accents.
+func (f *folding) decode(text string) {
+	f.units = make([]unit, 0, utf8.RuneCountInString(text))
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			f.units = append(f.units, unit{r: rune(text[i]), off: i, raw: true})
+		case isInvisible(r):
+			f.done[stepInvisible] = true
+		case r < utf8.RuneSelf:
+			f.add(r, i)
+		case isMyanmar(r):
+			f.units = append(f.units, unit{r: r, off: i})
+		default:
+			// A character with no compatibility decomposition is its own
+			// NFKC form; the others are looked at (and allocate) only then.
+			src := text[i : i+size]
+			if norm.NFKC.PropertiesString(src).Decomposition() == nil {
+				f.add(r, i)
+				break
+			}
+			nfkc := norm.NFKC.String(src)
+			if nfkc == src {
+				f.add(r, i)
+				break
+			}
+			f.done[stepNFKC] = true
+			for _, c := range nfkc {
+				f.add(c, i)
+			}
+		}
+		i += size
+	}
+}
+
+// add appends r, produced by the character at off, after folding its case
+// and removing its accents.
+func (f *folding) add(r rune, off int) {
+	if c := foldRune(r); c != r {
+		f.done[stepCasefold] = true
+		r = c
+	}
+	if r < utf8.RuneSelf {
+		f.units = append(f.units, unit{r: r, off: off})
+		return
+	}
+	if unicode.Is(unicode.Mn, r) {
+		// A combining mark on its own (typed after its letter, or piled
+		// up as in "zalgo" text) goes with a Latin, Greek or Cyrillic
+		// letter before it.
+		if n := len(f.units); n > 0 && !f.units[n-1].raw && hasStrippableMarks(f.units[n-1].r) {
+			f.done[stepAccents] = true
+			return
+		}
+		f.units = append(f.units, unit{r: r, off: off})
+		return
+	}
+	if !hasStrippableMarks(r) {
+		f.units = append(f.units, unit{r: r, off: off})
+		return
+	}
+	// The canonical decomposition from the tables, which does not
+	// allocate: a letter and its marks.
+	d := norm.NFD.PropertiesString(string(r)).Decomposition()
+	if d == nil {
+		f.units = append(f.units, unit{r: r, off: off})
+		return
+	}
+	for _, c := range string(d) {
+		if unicode.Is(unicode.Mn, c) {
+			f.done[stepAccents] = true
+			continue
+		}
+		f.units = append(f.units, unit{r: c, off: off})
+	}
+}
+
+// hasStrippableMarks reports the letters whose combining marks are accents
+// that a reader sees through: Latin, Greek and Cyrillic.
+func hasStrippableMarks(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+	}
+	return unicode.In(r, unicode.Latin, unicode.Greek, unicode.Cyrillic)
+}
+
+// words does the steps that look at a whole word: confusables, leetspeak
+// and repeated letters.
+func (f *folding) words() {
+	out := f.units[:0] // words only ever shrink
+	for i := 0; i < len(f.units); {
+		if !isWordUnit(f.units[i]) {
+			out = append(out, f.units[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(f.units) && isWordUnit(f.units[j]) {
+			j++
+		}
+		// Some signs before or after the letters are punctuation:
+		// "@user", "vermin!", "a|b", but "$hit" and "a$$".
+		s, e := i, j
+		for s < e && isLeetSign(f.units[s].r) && f.units[s].r != '$' {
+			s++
+		}
+		for e > s && (f.units[e-1].r == '!' || f.units[e-1].r == '|') {
+			e--
+		}
+		out = append(out, f.units[i:s]...)
+		out = f.word(out, f.units[s:e])
+		out = append(out, f.units[e:j]...)
+		i = j
+	}
+	f.units = out
+}
+
+// word folds one word w and appends it to out. out never overtakes w, so
+// the two may share their array.
+func (f *folding) word(out, w []unit) []unit {
+	var latin, letter bool
+	for _, u := range w {
+		if isLetterUnit(u) {
+			letter = true
+			latin = latin || u.r < utf8.RuneSelf || unicode.Is(unicode.Latin, u.r)
+		}
+	}
+	if !letter {
+		return append(out, w...)
+	}
+	start := len(out)
+	for _, u := range w {
+		if latin && u.r >= utf8.RuneSelf {
+			if c, ok := confusableLatin[u.r]; ok {
+				f.done[stepConfusable] = true
+				u.r = c
+			}
+		}
+		if c, ok := leet(u.r); ok {
+			f.done[stepLeet] = true
+			u.r = c
+		}
+		out = append(out, u)
+	}
+	// Repeated letters, in a word with more than one letter in it: "kkk"
+	// and "zzz" are words of their own.
+	word := out[start:]
+	distinct := false
+	for _, u := range word[1:] {
+		if u.r != word[0].r {
+			distinct = true
+			break
+		}
+	}
+	if !distinct {
+		return out
+	}
+	n := 0
+	for k := 0; k < len(word); {
+		run := k + 1
+		for run < len(word) && word[run].r == word[k].r && !word[run].raw {
+			run++
+		}
+		if run-k >= 3 && isLetterUnit(word[k]) {
+			f.done[stepRepeat] = true
+			word[n] = word[k]
+			n++
+		} else {
+			n += copy(word[n:], word[k:run])
+		}
+		k = run
+	}
+	return out[:start+n]
+}
+
+// joinSpaced joins runs of three or more single letters, each apart from
+// the next by one space, dot, hyphen or underscore; digits may stand for
+// letters among them ("k 1 l l"). A letter next to an apostrophe is part of
+// a contraction ("it's 5 o'clock"), not a single letter. The joined word is
+// then folded as a word.
+func (f *folding) joinSpaced() {
+	u := f.units
+	apart := func(k int) bool { // u[k] is not part of a word or contraction
+		return k < 0 || k >= len(u) || !isWordUnit(u[k]) && !isApostrophe(u[k])
+	}
+	single := func(k int) bool {
+		return k < len(u) && (isLetterUnit(u[k]) || isLeetDigit(u[k])) && apart(k-1) && apart(k+1)
+	}
+	var out []unit // nil until a run is found
+	for i := 0; i < len(u); {
+		j, letters := i, 0 // j: the last character of the run
+		if single(i) {
+			for {
+				if isLetterUnit(u[j]) {
+					letters++
+				}
+				if j+2 >= len(u) || !isSpacer(u[j+1]) || !single(j+2) {
+					break
+				}
+				j += 2
+			}
+		}
+		if letters < 3 {
+			if out != nil {
+				out = append(out, u[i])
+			}
+			i++
+			continue
+		}
+		if out == nil {
+			out = append(make([]unit, 0, len(u)), u[:i]...)
+		}
+		f.done[stepSpaced] = true
+		start := len(out)
+		for k := i; k <= j; k += 2 {
+			out = append(out, u[k])
+		}
+		out = f.word(out[:start], out[start:])
+		i = j + 1
+	}
+	if out != nil {
+		f.units = out
+	}
+}
+
+func isApostrophe(u unit) bool {
+	return !u.raw && (u.r == '\'' || u.r == '’')
+}
+
+func isLeetDigit(u unit) bool {
+	_, ok := leet(u.r)
+	return !u.raw && '0' <= u.r && u.r <= '9' && ok
+}
+
+func isSpacer(u unit) bool {
+	return !u.raw && (u.r == ' ' || u.r == '.' || u.r == '-' || u.r == '_')
+}
+
+// encode writes the folded text and its offsets.
+func (f *folding) encode(origLen int) Normalized {
+	var b strings.Builder
+	offsets := make([]int, 0, len(f.units)+len(f.units)/4+1)
+	b.Grow(cap(offsets))
+	for _, u := range f.units {
+		n := 1
+		if u.raw {
+			b.WriteByte(byte(u.r))
+		} else {
+			n, _ = b.WriteRune(u.r)
+		}
+		for range n {
+			offsets = append(offsets, u.off)
+		}
+	}
+	offsets = append(offsets, origLen)
+	var transforms []string
+	for step, done := range f.done {
+		if done {
+			if transforms == nil {
+				transforms = make([]string, 0, numSteps-step)
+			}
+			transforms = append(transforms, stepNames[step])
+		}
+	}
+	return Normalized{Text: b.String(), Offsets: offsets, Transforms: transforms}
+}
+
+// isWordUnit reports the characters words are folded over: letters, marks
+// and digits outside Myanmar script, and the signs leetspeak uses.
+func isWordUnit(u unit) bool {
+	if u.raw {
+		return false
+	}
+	r := u.r
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || isLeetSign(r)
+	}
+	return !isMyanmar(r) && (unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r))
+}
+
+func isLetterUnit(u unit) bool {
+	if u.raw {
+		return false
+	}
+	if u.r < utf8.RuneSelf {
+		return 'a' <= u.r && u.r <= 'z' || 'A' <= u.r && u.r <= 'Z'
+	}
+	return !isMyanmar(u.r) && unicode.IsLetter(u.r)
+}
+
+func isLeetSign(r rune) bool {
+	return r == '@' || r == '!' || r == '|' || r == '$'
+}
+
+// leet maps a digit or sign standing for a letter to the letter.
+func leet(r rune) (rune, bool) {
+	switch r {
+	case '4', '@':
+		return 'a', true
+	case '3':
+		return 'e', true
+	case '1', '!', '|':
+		return 'i', true
+	case '0':
+		return 'o', true
+	case '5', '$':
+		return 's', true
+	case '7':
+		return 't', true
+	}
+	return r, false
+}
+
+// confusableLatin maps the commonest look-alikes of Latin letters, after
+// case folding, to those letters. It is a hand-made subset of the Unicode
+// TR39 confusables (confusables.txt): Cyrillic and Greek letters whose
+// lower or upper case is drawn like a Latin letter, and a few Latin and
+// IPA variants that NFKC leaves alone.
+var confusableLatin = map[rune]rune{
+	// Cyrillic.
+	'а': 'a', 'в': 'b', 'е': 'e', 'ё': 'e', 'һ': 'h', 'н': 'h', 'і': 'i', 'ї': 'i',
+	'ј': 'j', 'к': 'k', 'ӏ': 'l', 'м': 'm', 'о': 'o', 'р': 'p', 'ԛ': 'q', 'с': 'c',
+	'ѕ': 's', 'т': 't', 'у': 'y', 'ԝ': 'w', 'х': 'x', 'ԁ': 'd', 'ү': 'y',
+	// Greek.
+	'α': 'a', 'β': 'b', 'ε': 'e', 'η': 'n', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o',
+	'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x', 'γ': 'y', 'ω': 'w', 'ζ': 'z',
+	// Latin and IPA variants.
+	'ı': 'i', 'ɑ': 'a', 'ɡ': 'g', 'ɩ': 'i', 'ʋ': 'u', 'ɪ': 'i', 'ʏ': 'y',
+}
+
+// plainASCII reports text that folding leaves as it is but for ASCII
+// upper case (upper): ASCII and Myanmar script without a digit or leet sign
+// in a word with letters, a letter three times over or three single letters
+// written apart. It may say false for text that folds to itself; it never
+// says true for text that does not.
+func plainASCII(s string) (plain, upper bool) {
+	var (
+		wordStart                = -1
+		letter, digit, innerSign bool
+		singles                  int  // single letters written apart, so far
+		singleEnd                = -2 // where the last single letter ended
+	)
+	for i := 0; i <= len(s); i++ {
+		c := byte(' ')
+		if i < len(s) {
+			c = s[i]
+		}
+		if c >= utf8.RuneSelf {
+			// Myanmar script is the Myanmar stage's: here it only ends
+			// words, as punctuation does.
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !isMyanmar(r) {
+				return false, false
+			}
+			i += size - 1
+			c = ' '
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+			upper = true
+		}
+		if isASCIIWord(c) || isLeetSign(rune(c)) {
+			if wordStart < 0 {
+				wordStart, letter, digit, innerSign = i, false, false, false
+			}
+			switch {
+			case 'a' <= c && c <= 'z':
+				letter = true
+				if i >= 2 && s[i-1]|0x20 == c && s[i-2]|0x20 == c {
+					return false, false
+				}
+			case '0' <= c && c <= '9':
+				digit = true
+			case c == '$' || c == '@' || i+1 < len(s) && isASCIIWord(s[i+1]):
+				innerSign = true
+			}
+			continue
+		}
+		if wordStart < 0 {
+			continue
+		}
+		if letter && (digit || innerSign) {
+			return false, false
+		}
+		if i-wordStart == 1 && (letter || digit) && c != '\'' && (wordStart == 0 || s[wordStart-1] != '\'') {
+			if wordStart == singleEnd+1 && isSpacer(unit{r: rune(s[singleEnd])}) {
+				singles++
+			} else {
+				singles = 1
+			}
+			if singles >= 3 {
+				return false, false
+			}
+			singleEnd = i
+		} else {
+			singles = 0
+		}
+		wordStart = -1
+	}
+	return true, upper
+}
+
+func isASCIIWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
