@@ -11,17 +11,14 @@
 package accounts
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"slices"
 	"strings"
 	"unicode"
 
+	"github.com/vigilhq/vigil/classify/csvfile"
 	"github.com/vigilhq/vigil/event"
 )
 
@@ -65,23 +62,8 @@ func Load(fsys fs.FS, name string) (*Lists, error) {
 // LoadFiles loads several list files from fsys and merges them, reporting
 // the problems of every file.
 func LoadFiles(fsys fs.FS, names ...string) (*Lists, error) {
-	var (
-		all   []*Lists
-		probs Problems
-	)
-	for _, name := range names {
-		l, err := Load(fsys, name)
-		var ps Problems
-		switch {
-		case errors.As(err, &ps):
-			probs = append(probs, ps...)
-		case err != nil:
-			return nil, err
-		default:
-			all = append(all, l)
-		}
-	}
-	if err := probs.Err(); err != nil {
+	all, err := csvfile.LoadAll(fsys, names, Load)
+	if err != nil {
 		return nil, err
 	}
 	return Merge(all...)
@@ -91,102 +73,19 @@ func LoadFiles(fsys fs.FS, names ...string) (*Lists, error) {
 // wrong it returns nil and Problems listing every problem found.
 func Parse(file string, data []byte) (*Lists, error) {
 	var probs Problems
-	data = bytes.TrimPrefix(data, []byte("\uFEFF")) // spreadsheet exports start with a BOM
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comment = '#'
-	r.FieldsPerRecord = -1 // checked below, with a clearer message
-	r.ReuseRecord = true
-
-	var (
-		cols  map[string]int // column name → field index
-		width int
-		lists = &Lists{byAccount: map[key][]Entry{}}
-	)
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				probs.Add(file, pe.Line, "%v", pe.Err)
-				if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
-					// The reader cannot resynchronise after a broken quote.
-					break
-				}
-				continue
-			}
-			probs.Add(file, 0, "%v", err)
-			break
-		}
-		line, _ := r.FieldPos(0)
-		if cols == nil {
-			cols, width = header(file, line, rec, &probs)
-			if cols == nil {
-				break
-			}
-			continue
-		}
-		if len(rec) != width {
-			probs.Add(file, line, "%d fields, but the header has %d", len(rec), width)
-			continue
-		}
-		e := Entry{File: file, Line: line}
-		field := func(name string) string {
-			if i, ok := cols[name]; ok {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		e.Platform, e.AccountID, e.Handle = field("platform"), field("account_id"), field("handle")
-		e.List, e.Note, e.Source = field("list"), field("note"), field("source")
+	lists := &Lists{byAccount: map[key][]Entry{}}
+	csvfile.Read(file, data, csvfile.Schema{Columns: Columns, Required: required}, &probs, func(row csvfile.Row) {
+		e := Entry{File: file, Line: row.Line,
+			Platform: row.Field("platform"), AccountID: row.Field("account_id"), Handle: row.Field("handle"),
+			List: row.Field("list"), Note: row.Field("note"), Source: row.Field("source")}
 		if check(&e, &probs) {
 			lists.add(e, &probs)
 		}
-	}
-	if cols == nil && len(probs) == 0 {
-		probs.Add(file, 1, "header required: %s", strings.Join(Columns, ","))
-	}
+	})
 	if err := probs.Err(); err != nil {
 		return nil, err
 	}
 	return lists, nil
-}
-
-// header reads the header row: known column names, each once, with the
-// required ones present.
-func header(file string, line int, rec []string, probs *Problems) (map[string]int, int) {
-	cols := make(map[string]int, len(rec))
-	known := 0
-	n := len(*probs)
-	for i, name := range rec {
-		name = strings.ToLower(strings.TrimSpace(name))
-		switch _, dup := cols[name]; {
-		case !slices.Contains(Columns, name):
-			probs.Add(file, line, "unknown column %q (want %s)", name, strings.Join(Columns, ","))
-		case dup:
-			probs.Add(file, line, "column %q appears twice", name)
-		default:
-			cols[name] = i
-			known++
-		}
-	}
-	if known == 0 {
-		// Most likely a data row where the header should be.
-		*probs = (*probs)[:n]
-		probs.Add(file, line, "header required: %s", strings.Join(Columns, ","))
-		return nil, 0
-	}
-	for _, name := range required {
-		if _, ok := cols[name]; !ok {
-			probs.Add(file, line, "column %q is required", name)
-		}
-	}
-	if len(*probs) > n {
-		return nil, 0
-	}
-	return cols, len(rec)
 }
 
 // check validates an entry's fields.
