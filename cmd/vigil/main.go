@@ -60,7 +60,7 @@ func commands() []command {
 		{"classify", "classify posts from standard input, offline", cmdClassify},
 		{"lexicon", "lexicon tools: check", cmdLexicon},
 		{"config", "configuration tools: check", cmdConfig},
-		{"text", "text tools: to-unicode (Zawgyi to Unicode)", cmdText},
+		{"text", "text tools: to-unicode (Zawgyi to Unicode), normalize", cmdText},
 		{"bench", "benchmarks: pipeline", cmdBench},
 		{"version", "print the version", func(_ context.Context, _ []string, sio IO) error {
 			fmt.Fprintln(sio.Stdout, "vigil", version())

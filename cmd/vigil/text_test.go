@@ -65,3 +65,28 @@ func TestTextToUnicode(t *testing.T) {
 		}
 	}
 }
+
+func TestTextNormalize(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+		args           []string
+	}{
+		{"spaced letters", "V E R M I N\n", "vermin\tcasefold,spaced\n", nil},
+		{"leetspeak", "v3rm1n\n", "vermin\tleet\n", nil},
+		{"Zawgyi", "ဒီပိုးမႊားေတြရဲ႕ အိမ္ေတြကို မီးရႈိ႕ပစ္ၾက။\n", "ဒီပိုးမွှားတွေရဲ့ အိမ်တွေကို မီးရှို့ပစ်ကြ။\tzawgyi\n", nil},
+		{"already normal", "plain text\n", "plain text\t\n", nil},
+		{"fullwidth as JSON", "ｖｅｒｍｉｎ", `{"input":"ｖｅｒｍｉｎ","text":"vermin","transforms":["nfkc"]}` + "\n", []string{"--json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := execute(context.Background(), append([]string{"text", "normalize"}, tc.args...),
+				IO{Stdin: strings.NewReader(tc.in), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			if out.String() != tc.want {
+				t.Fatalf("got %q, want %q", out.String(), tc.want)
+			}
+		})
+	}
+}
