@@ -27,6 +27,7 @@ import (
 	"github.com/vigilhq/vigil/classify/accounts"
 	"github.com/vigilhq/vigil/classify/domains"
 	"github.com/vigilhq/vigil/classify/lexicon"
+	"github.com/vigilhq/vigil/classify/problem"
 	"github.com/vigilhq/vigil/event"
 )
 
@@ -59,6 +60,7 @@ type Classifier struct {
 	lexicon      string // "name@version,name@version"
 	listSeverity float64
 	lists        *accounts.Lists
+	warnings     problem.List
 	domains      *domains.Lists
 
 	categories map[string]category
@@ -164,6 +166,15 @@ type builder struct {
 	// myanmar collects the Myanmar-script forms for the trie.
 	myanmar map[string][]*term
 	probs   lexicon.Problems
+	// forms remembers which term first had each normalised form, to warn
+	// when another term normalises to the same string.
+	forms map[string]formOwner
+}
+
+type formOwner struct {
+	id   string
+	file string
+	line int
 }
 
 func (b *builder) problem(file string, line int, format string, args ...any) {
@@ -246,6 +257,15 @@ func (b *builder) term(file string, t lexicon.Term) {
 	}
 	for _, form := range append([]string{t.Term}, t.Variants...) {
 		nf := strings.TrimSpace(b.c.normalizeTerm(form))
+		if first, ok := b.forms[nf]; ok && first.id != t.ID && nf != "" {
+			b.c.warnings.Add(file, t.Line, "term %q: %q normalises to %q, as term %q does (%s:%d): they always fire together",
+				t.ID, form, nf, first.id, first.file, first.line)
+		} else if !ok {
+			if b.forms == nil {
+				b.forms = map[string]formOwner{}
+			}
+			b.forms[nf] = formOwner{t.ID, file, t.Line}
+		}
 		if strings.IndexFunc(nf, isMyanmar) >= 0 {
 			first, _ := utf8.DecodeRuneInString(nf)
 			last, _ := utf8.DecodeLastRuneInString(nf)
@@ -284,6 +304,11 @@ func (c *Classifier) addWordForm(words []string, tm *term) {
 // Lexicon returns the lexicon versions the classifier was built from, as
 // verdicts record them: "name@version" joined by commas.
 func (c *Classifier) Lexicon() string { return c.lexicon }
+
+// Warnings are what compiling the lexicons found suspicious but not wrong:
+// two terms that normalise to the same string. `vigil lexicon check`
+// prints them.
+func (c *Classifier) Warnings() []lexicon.Problem { return slices.Clone(c.warnings) }
 
 // Classify judges one post. The verdict holds a copy of the post; its match
 // spans are byte offsets into p.Text as given.

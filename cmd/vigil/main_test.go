@@ -415,3 +415,35 @@ func TestConfigPathsRelativeToTheFile(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }
+
+func TestLexiconCheck(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o600)
+		return p
+	}
+	head := "name: w\nversion: \"1\"\ncategories:\n  - {id: d, label: D, severity: 3}\nterms:\n"
+	warn := write("warn.yaml", head+"  - {id: a, term: vermin, category: d}\n  - {id: b, term: VERMIN, category: d}\n")
+	bad := write("bad.yaml", head+"  - {id: a, term: vermin, category: nope}\n")
+	clash := write("clash.yaml", "name: x\nversion: \"1\"\ncategories:\n  - {id: d, label: D, severity: 4}\nterms:\n  - {id: z, term: pest, category: d}\n")
+	for _, tc := range []struct {
+		name  string
+		files []string
+		code  int
+		want  string
+	}{
+		{"warning only", []string{warn}, exitOK, warn + `:7: warning: term "b": "VERMIN" normalises to "vermin", as term "a" does`},
+		{"undeclared category", []string{bad}, exitFail, bad + `:6:`},
+		{"files that disagree", []string{warn, clash}, exitFail, clash + `:4: category "d"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := execute(context.Background(), append([]string{"lexicon", "check"}, tc.files...),
+				IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+			if code != tc.code || !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("exit %d (want %d), output:\n%s%s\nwant it to contain %q", code, tc.code, out.String(), errb.String(), tc.want)
+			}
+		})
+	}
+}

@@ -101,9 +101,11 @@ func cmdLexicon(_ context.Context, args []string, sio IO) error {
 		}
 		return fmt.Errorf("%w: want \"vigil lexicon check FILE...\"", errUsage)
 	}
-	fs := newFlagSet("lexicon check", "Validate lexicon files; print every problem as FILE:LINE: message and exit 1\n"+
-		"when there is any.", "  vigil lexicon check examples/lexicon.yaml", sio.Stderr)
-	asJSON := fs.Bool("json", false, "Print the problems as a JSON array of {file, line, message}.")
+	fs := newFlagSet("lexicon check", "Validate lexicon files and compile them together as the classifier will; print\n"+
+		"every problem as FILE:LINE: message and exit 1 when there is any. Warnings (two\n"+
+		"terms that normalise to the same string) are printed too, and do not fail.",
+		"  vigil lexicon check examples/lexicon.yaml", sio.Stderr)
+	asJSON := fs.Bool("json", false, "Print the problems as a JSON array of {file, line, message, severity}.")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -111,22 +113,50 @@ func cmdLexicon(_ context.Context, args []string, sio IO) error {
 		return fmt.Errorf("%w: no lexicon file given", errUsage)
 	}
 	type problem struct {
-		File    string `json:"file"`
-		Line    int    `json:"line"`
-		Message string `json:"message"`
+		File     string `json:"file"`
+		Line     int    `json:"line"`
+		Message  string `json:"message"`
+		Severity string `json:"severity"` // "error" or "warning"
 	}
 	problems := []problem{}
+	var lexs []*lexicon.Lexicon
 	for _, p := range fs.Args() {
-		_, err := lexicon.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
+		l, err := lexicon.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
 		var ps lexicon.Problems
 		switch {
 		case err == nil:
+			l.File = p
+			lexs = append(lexs, l)
 		case errors.As(err, &ps):
 			for _, x := range ps {
-				problems = append(problems, problem{File: p, Line: x.Line, Message: x.Msg})
+				problems = append(problems, problem{File: p, Line: x.Line, Message: x.Msg, Severity: "error"})
 			}
 		default:
-			problems = append(problems, problem{File: p, Message: err.Error()})
+			problems = append(problems, problem{File: p, Message: err.Error(), Severity: "error"})
+		}
+	}
+	// The files that parse are compiled together, as the classifier will
+	// use them: terms are normalised, and conflicts between files show.
+	if len(problems) == 0 {
+		c, err := classify.New(lexs, nil, classify.Options{})
+		var ps lexicon.Problems
+		switch {
+		case errors.As(err, &ps):
+			for _, x := range ps {
+				problems = append(problems, problem{File: x.File, Line: x.Line, Message: x.Msg, Severity: "error"})
+			}
+		case err != nil:
+			return err
+		default:
+			for _, x := range c.Warnings() {
+				problems = append(problems, problem{File: x.File, Line: x.Line, Message: x.Msg, Severity: "warning"})
+			}
+		}
+	}
+	errs := 0
+	for _, x := range problems {
+		if x.Severity == "error" {
+			errs++
 		}
 	}
 	if *asJSON {
@@ -135,18 +165,22 @@ func cmdLexicon(_ context.Context, args []string, sio IO) error {
 		enc.Encode(problems)
 	} else {
 		for _, x := range problems {
+			msg := x.Message
+			if x.Severity == "warning" {
+				msg = "warning: " + msg
+			}
 			if x.Line > 0 {
-				fmt.Fprintf(sio.Stdout, "%s:%d: %s\n", x.File, x.Line, x.Message)
+				fmt.Fprintf(sio.Stdout, "%s:%d: %s\n", x.File, x.Line, msg)
 			} else {
-				fmt.Fprintf(sio.Stdout, "%s: %s\n", x.File, x.Message)
+				fmt.Fprintf(sio.Stdout, "%s: %s\n", x.File, msg)
 			}
 		}
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%d problem(s) in %d file(s)", len(problems), fs.NArg())
+	if errs > 0 {
+		return fmt.Errorf("%d problem(s) in %d file(s)", errs, fs.NArg())
 	}
 	if !*asJSON {
-		fmt.Fprintf(sio.Stderr, "%d lexicon file(s) OK\n", fs.NArg())
+		fmt.Fprintf(sio.Stderr, "%d lexicon file(s) OK, %d warning(s)\n", fs.NArg(), len(problems))
 	}
 	return nil
 }
