@@ -96,6 +96,7 @@ type rule struct {
 	id       string
 	category string
 	all      []string
+	any      []string
 	within   int
 }
 
@@ -215,7 +216,7 @@ func (b *builder) add(lex *lexicon.Lexicon) {
 			b.problem(lex.File, r.Line, "rule %q: %v", r.ID, err)
 			continue
 		}
-		b.c.rules = append(b.c.rules, rule{id: r.ID, category: r.Category, all: slices.Clone(r.All), within: r.Within})
+		b.c.rules = append(b.c.rules, rule{id: r.ID, category: r.Category, all: slices.Clone(r.All), any: slices.Clone(r.Any), within: r.Within})
 	}
 }
 
@@ -225,12 +226,17 @@ func (c *Classifier) checkRule(r lexicon.Rule) error {
 	} else if cat.context {
 		return fmt.Errorf("category %q is a context category, which never flags", r.Category)
 	}
-	if len(r.All) == 0 {
-		return errors.New("all lists no category")
+	if len(r.All)+len(r.Any) == 0 {
+		return errors.New("all and any list no category")
 	}
 	for _, id := range r.All {
 		if _, ok := c.categories[id]; !ok {
 			return fmt.Errorf("all: category %q is not declared", id)
+		}
+	}
+	for _, id := range r.Any {
+		if _, ok := c.categories[id]; !ok {
+			return fmt.Errorf("any: category %q is not declared", id)
 		}
 	}
 	if r.Within <= 0 {

@@ -1,14 +1,16 @@
 package classify
 
+import "slices"
+
 // applyRules evaluates the co-occurrence rules over the term hits. It
 // returns the hits with Rule set on those that fed a rule that fired (a hit
 // that fed two rules appears once for each) and the categories of the rules
 // that fired.
 //
 // A rule fires when, within some run of `within` consecutive words, a hit
-// of every category it lists starts. Words are the tokens of the normalised
-// text; for now a whole run of Myanmar script counts as one word, until
-// syllable segmentation arrives. Rules see term hits only, not the
+// of every category of its `all` starts, and of at least one of its `any`. Words are the tokens of the normalised
+// text; a whole run of Myanmar script still counts as one word (counting
+// its syllables instead is still to do). Rules see term hits only, not the
 // categories of other rules.
 func (c *Classifier) applyRules(hits []hit) ([]hit, []string) {
 	if len(hits) == 0 || len(c.rules) == 0 {
@@ -23,7 +25,7 @@ func (c *Classifier) applyRules(hits []hit) ([]hit, []string) {
 		extra []hit
 	)
 	for _, r := range c.rules {
-		if !allPresent(present, r.all) {
+		if !allPresent(present, r.all) || len(r.any) > 0 && !anyPresent(present, r.any) {
 			continue
 		}
 		fed := r.window(hits)
@@ -53,6 +55,15 @@ func allPresent(present map[string]bool, cats []string) bool {
 	return true
 }
 
+func anyPresent(present map[string]bool, cats []string) bool {
+	for _, cat := range cats {
+		if present[cat] {
+			return true
+		}
+	}
+	return false
+}
+
 // window returns the indexes of the hits (sorted by start, as match
 // returns them) that lie in a window of r.within words holding a hit of
 // every category of the rule; none when there is no such window. It slides
@@ -64,11 +75,15 @@ func (r *rule) window(hits []hit) []int {
 			idx = append(idx, i)
 		}
 	}
+	slots := len(r.all) // every category of all, and one shared by those of any
+	if len(r.any) > 0 {
+		slots++
+	}
 	var (
-		count   = make([]int, len(r.all)) // hits per category in the window
-		covered int                       // categories with a hit in the window
-		right   int                       // the window is idx[left:right]
-		marked  int                       // idx[:marked] are already in fed
+		count   = make([]int, slots) // hits per slot in the window
+		covered int                  // categories with a hit in the window
+		right   int                  // the window is idx[left:right]
+		marked  int                  // idx[:marked] are already in fed
 		fed     []int
 	)
 	for left := range idx {
@@ -80,7 +95,7 @@ func (r *rule) window(hits []hit) []int {
 			count[s]++
 			right++
 		}
-		if covered == len(r.all) {
+		if covered == slots {
 			fed = append(fed, idx[max(left, marked):right]...)
 			marked = right
 		}
@@ -92,12 +107,16 @@ func (r *rule) window(hits []hit) []int {
 	return fed
 }
 
-// slot is the index of cat in r.all, or -1.
+// slot is the index of cat in r.all, len(r.all) for a category of r.any
+// (they share one slot: any one of them will do), or -1.
 func (r *rule) slot(cat string) int {
 	for i, c := range r.all {
 		if c == cat {
 			return i
 		}
+	}
+	if slices.Contains(r.any, cat) {
+		return len(r.all)
 	}
 	return -1
 }

@@ -60,9 +60,13 @@ type Term struct {
 type Rule struct {
 	ID       string
 	Category string
-	All      []string
-	Within   int
-	Line     int
+	// All are categories that must each have a match in the window.
+	All []string
+	// Any are categories of which at least one must have a match in the
+	// window. A rule lists All, Any or both.
+	Any    []string
+	Within int
+	Line   int
 }
 
 // Ref names the lexicon as verdicts record it: "name@version".

@@ -98,7 +98,7 @@ func TestLoadBad(t *testing.T) {
 			`missing.bad.yaml:6: term "t2": term is empty`,
 			`missing.bad.yaml:6: term "t2": category is required`,
 			`missing.bad.yaml:8: rule "r1": category is required`,
-			`missing.bad.yaml:8: rule "r1": all is required`,
+			`missing.bad.yaml:8: rule "r1": all or any is required`,
 			`missing.bad.yaml:8: rule "r1": within is required`,
 		},
 		"name.bad.yaml": {

@@ -217,7 +217,7 @@ func (p *parser) term(n *yaml.Node, cats map[string]Category, seen map[string]in
 }
 
 func (p *parser) rule(n *yaml.Node, cats map[string]Category, seen map[string]int) (Rule, bool) {
-	m := p.fields(n, "rule", "id", "category", "all", "within")
+	m := p.fields(n, "rule", "id", "category", "all", "any", "within")
 	if m == nil {
 		return Rule{}, false
 	}
@@ -241,27 +241,35 @@ func (p *parser) rule(n *yaml.Node, cats map[string]Category, seen map[string]in
 		ok = false
 	}
 
-	switch all := m["all"]; {
-	case all == nil || isNull(all):
-		p.add(r.Line, "%s: all is required", what)
+	if isAbsent(m["all"]) && isAbsent(m["any"]) {
+		p.add(r.Line, "%s: all or any is required", what)
 		ok = false
-	case all.Kind != yaml.SequenceNode:
-		p.add(all.Line, "%s: all must be a list of category ids", what)
-		ok = false
-	case len(all.Content) == 0:
-		p.add(all.Line, "%s: all must list at least one category", what)
-		ok = false
-	default:
-		for _, e := range all.Content {
-			id, good := p.categoryRef(e, what, "all: category", e.Line, cats)
-			switch {
-			case !good:
-				ok = false
-			case slices.Contains(r.All, id):
-				p.add(e.Line, "%s: all: category %q is listed twice", what, id)
-				ok = false
-			default:
-				r.All = append(r.All, id)
+	}
+	for _, key := range []string{"all", "any"} {
+		list := &r.All
+		if key == "any" {
+			list = &r.Any
+		}
+		switch node := m[key]; {
+		case isAbsent(node):
+		case node.Kind != yaml.SequenceNode:
+			p.add(node.Line, "%s: %s must be a list of category ids", what, key)
+			ok = false
+		case len(node.Content) == 0:
+			p.add(node.Line, "%s: %s must list at least one category", what, key)
+			ok = false
+		default:
+			for _, e := range node.Content {
+				id, good := p.categoryRef(e, what, key+": category", e.Line, cats)
+				switch {
+				case !good:
+					ok = false
+				case slices.Contains(r.All, id) || slices.Contains(r.Any, id):
+					p.add(e.Line, "%s: %s: category %q is listed twice", what, key, id)
+					ok = false
+				default:
+					*list = append(*list, id)
+				}
 			}
 		}
 	}
@@ -279,6 +287,9 @@ func (p *parser) rule(n *yaml.Node, cats map[string]Category, seen map[string]in
 	}
 	return r, ok
 }
+
+// isAbsent reports a key that is missing or null.
+func isAbsent(n *yaml.Node) bool { return n == nil || isNull(n) }
 
 // categoryRef reads a reference to a declared category.
 func (p *parser) categoryRef(n *yaml.Node, what, key string, line int, cats map[string]Category) (string, bool) {
