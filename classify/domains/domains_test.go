@@ -4,11 +4,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/vigilhq/vigil/classify/problem/problemtest"
 )
 
 func TestLoad(t *testing.T) {
@@ -200,30 +201,10 @@ func TestLoadBad(t *testing.T) {
 			`quote.bad.csv:2: extraneous or missing " in quoted-field`,
 		},
 	}
-	for name, want := range tests {
-		t.Run(name, func(t *testing.T) {
-			l, err := Load(os.DirFS("testdata"), name)
-			if l != nil {
-				t.Error("Load returned lists despite problems")
-			}
-			var probs Problems
-			if !errors.As(err, &probs) {
-				t.Fatalf("Load error = %v (%T), want Problems", err, err)
-			}
-			if got := strings.Split(err.Error(), "\n"); !reflect.DeepEqual(got, want) {
-				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-			}
-		})
-	}
-	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if _, ok := tests[filepath.Base(f)]; !ok {
-			t.Errorf("%s has no expected problems in TestLoadBad", f)
-		}
-	}
+	problemtest.CheckBadFiles(t, "testdata", "*.bad.csv", tests, func(name string) (bool, error) {
+		v, err := Load(os.DirFS("testdata"), name)
+		return v != nil, err
+	})
 }
 
 func TestParse(t *testing.T) {

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/vigilhq/vigil/classify/problem/problemtest"
 )
 
 func TestLoadExample(t *testing.T) {
@@ -122,37 +122,10 @@ func TestLoadBad(t *testing.T) {
 			`empty.bad.yaml: empty file: want a lexicon with name, version, categories and terms`,
 		},
 	}
-	for name, want := range tests {
-		t.Run(name, func(t *testing.T) {
-			lex, err := Load(os.DirFS("testdata"), name)
-			if lex != nil {
-				t.Errorf("Load returned a lexicon despite problems")
-			}
-			var probs Problems
-			if !errors.As(err, &probs) {
-				t.Fatalf("Load error = %v (%T), want Problems", err, err)
-			}
-			if got := strings.Split(err.Error(), "\n"); !reflect.DeepEqual(got, want) {
-				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-			}
-			for _, p := range probs {
-				if p.File != name {
-					t.Errorf("problem %q names file %q", p.Error(), p.File)
-				}
-			}
-		})
-	}
-
-	// Every *.bad.yaml fixture must have its expected problems above.
-	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if _, ok := tests[filepath.Base(f)]; !ok {
-			t.Errorf("%s has no expected problems in TestLoadBad", f)
-		}
-	}
+	problemtest.CheckBadFiles(t, "testdata", "*.bad.yaml", tests, func(name string) (bool, error) {
+		v, err := Load(os.DirFS("testdata"), name)
+		return v != nil, err
+	})
 }
 
 func TestParse(t *testing.T) {
