@@ -43,6 +43,12 @@ type Verdict struct {
 	// Lexicon is the set of lexicon versions that judged the post,
 	// "name@version" joined by commas.
 	Lexicon string `json:"lexicon"`
+	// LexiconHash is "sha256:" and the hex SHA-256 of everything the
+	// classifier was compiled from (each lexicon, account, domain and brand
+	// list, in load order): it changes whenever any of them is edited, even
+	// when a version string is not, so two verdicts with the same hash were
+	// judged by exactly the same data.
+	LexiconHash string `json:"lexicon_hash,omitempty"`
 	// Pipeline is the Vigil version that judged it.
 	Pipeline     string    `json:"pipeline"`
 	ClassifiedAt time.Time `json:"classified_at"`
