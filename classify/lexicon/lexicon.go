@@ -52,7 +52,14 @@ type Term struct {
 	// Exceptions are harmless longer words or phrases that contain the term
 	// (or a variant): a match inside one of them does not count.
 	Exceptions []string
-	Line       int
+	// Note says what the term means or why it is listed (a translation, the
+	// narrative it belongs to); empty when not given. Matching ignores it.
+	Note string
+	// Source says where the term comes from (a report, a monitor's
+	// observation, "invented for the demo"); empty when not given. Matching
+	// ignores it.
+	Source string
+	Line   int
 }
 
 // Rule fires when terms of every category in All occur within Within words

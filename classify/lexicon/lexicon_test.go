@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/vigilhq/vigil/classify/problem/problemtest"
@@ -146,6 +147,12 @@ func TestParse(t *testing.T) {
 			want: `f.yaml:7: rule "r": within must be a whole number of words, got "2.5"`},
 		{name: "severity bounds are inclusive", yaml: "name: n\nversion: v\ncategories: [{id: a, severity: 0}, {id: b, severity: 10}, {id: c, severity: 2.5}]\nterms: []\n"},
 		{name: "not a mapping", yaml: "- a\n- b\n", want: `f.yaml:1: lexicon must be a mapping, got a list`},
+		{name: "note and source", yaml: head + "terms: [{id: t, term: x, category: c, note: \"'x', a word: here a stand-in\", source: invented for the demo}]\n"},
+		{name: "note and source null", yaml: head + "terms: [{id: t, term: x, category: c, note: null, source: ~}]\n"},
+		{name: "note a list", yaml: head + "terms:\n  - id: t\n    term: x\n    category: c\n    note:\n      - one\n",
+			want: `f.yaml:11: term "t": note must be text, got a list`},
+		{name: "source a mapping", yaml: head + "terms: [{id: t, term: x, category: c, source: {url: x}}]\n",
+			want: `f.yaml:6: term "t": source must be text, got a mapping`},
 		{name: "exception matches a variant", yaml: head + "terms: [{id: t, term: x, category: c, variants: [yy], exceptions: [AYY]}]\n"},
 	}
 	for _, tt := range tests {
@@ -159,6 +166,78 @@ func TestParse(t *testing.T) {
 				t.Errorf("Parse error = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTermNoteAndSource: note and source are kept as written (trimmed; a
+// number as text) and are empty when left out or null.
+func TestTermNoteAndSource(t *testing.T) {
+	lex, err := Parse("f.yaml", []byte(`name: n
+version: v
+categories: [{id: c, severity: 1}]
+terms:
+  - id: a
+    term: ပိုးမွှား
+    category: c
+    note: "  'vermin, insects': compares people to pests  "
+    source: >-
+      illustrative phrase for the
+      dehumanisation hallmark
+  - {id: b, term: x, category: c}
+  - {id: d, term: y, category: c, note: null, source: 2021}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{
+		{"'vermin, insects': compares people to pests", "illustrative phrase for the dehumanisation hallmark"},
+		{"", ""},
+		{"", "2021"},
+	}
+	if len(lex.Terms) != len(want) {
+		t.Fatalf("%d terms, want %d", len(lex.Terms), len(want))
+	}
+	for i, tm := range lex.Terms {
+		if got := [2]string{tm.Note, tm.Source}; got != want[i] {
+			t.Errorf("term %s: note, source = %q, want %q", tm.ID, got, want[i])
+		}
+	}
+}
+
+// TestTermNoteAndSourceProblems: a note or source that is not text, given
+// twice or misspelt, is reported with its line, every one at once.
+func TestTermNoteAndSourceProblems(t *testing.T) {
+	_, err := Parse("n.yaml", []byte(`name: example
+version: "1"
+categories:
+  - {id: d, severity: 3}
+terms:
+  - id: t1
+    term: vermin
+    category: d
+    note: [a, list]
+    source: {report: somewhere}
+  - {id: t2, term: rats, category: d, note: fine, source: [x]}
+  - id: t3
+    term: pests
+    category: d
+    note: once
+    note: twice
+    sorce: misspelt
+`))
+	want := []string{
+		`n.yaml:9: term "t1": note must be text, got a list`,
+		`n.yaml:10: term "t1": source must be text, got a mapping`,
+		`n.yaml:11: term "t2": source must be text, got a list`,
+		`n.yaml:16: duplicate key "note" in term`,
+		`n.yaml:17: unknown key "sorce" in term`,
+	}
+	var probs Problems
+	if !errors.As(err, &probs) {
+		t.Fatalf("Parse error = %v (%T), want Problems", err, err)
+	}
+	if got := strings.Split(err.Error(), "\n"); !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

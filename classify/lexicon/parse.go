@@ -170,7 +170,7 @@ func (p *parser) category(n *yaml.Node, seen map[string]Category) (Category, boo
 }
 
 func (p *parser) term(n *yaml.Node, cats map[string]Category, seen map[string]int) (Term, bool) {
-	m := p.fields(n, "term", "id", "term", "category", "lang", "variants", "exceptions")
+	m := p.fields(n, "term", "id", "term", "category", "lang", "variants", "exceptions", "note", "source")
 	if m == nil {
 		return Term{}, false
 	}
@@ -203,6 +203,10 @@ func (p *parser) term(n *yaml.Node, cats map[string]Category, seen map[string]in
 			p.add(v.Line, "%s: lang %q is not an ISO 639-1 or 639-3 code", what, t.Lang)
 		}
 	}
+	// note and source are free text for the people who maintain the
+	// lexicon; either may be left out, but when present it must be text.
+	t.Note, _ = p.str(m["note"], what+": note")
+	t.Source, _ = p.str(m["source"], what+": source")
 	t.Variants = p.strings(m["variants"], what+": variants")
 	t.Exceptions = p.strings(m["exceptions"], what+": exceptions")
 	if t.Term != "" {
