@@ -290,3 +290,116 @@ func TestDomains(t *testing.T) {
 		}
 	}
 }
+
+// TestBrands checks the brand list's format: comments, then the header
+// brand,owner,category,note,source, then rows of five fields, none empty but
+// note, every one in the lexicon's military_business category, invented for
+// the demo, in English and in Burmese (Unicode, not Zawgyi).
+func TestBrands(t *testing.T) {
+	f, err := FS.Open("brands.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comment = '#'
+	r.FieldsPerRecord = -1 // checked below, with the row's number
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header = "brand,owner,category,note,source"
+	if len(rows) == 0 || strings.Join(rows[0], ",") != header {
+		t.Fatalf("brands.csv header is not %q", header)
+	}
+	seen := make(map[string]bool)
+	var burmese, latin int
+	for i, row := range rows[1:] {
+		if len(row) != 5 {
+			t.Errorf("row %d: %q: %d fields, want 5", i+1, row, len(row))
+			continue
+		}
+		for j, name := range strings.Split(header, ",") {
+			if name != "note" && strings.TrimSpace(row[j]) == "" {
+				t.Errorf("row %d: %q: %s is empty", i+1, row, name)
+			}
+		}
+		brand, category, source := row[0], row[2], row[4]
+		if seen[brand] {
+			t.Errorf("row %d: duplicate brand %q", i+1, brand)
+		}
+		seen[brand] = true
+		if category != "military_business" || source != "invented for the demo" {
+			t.Errorf("row %d: %q: category not military_business, or source not \"invented for the demo\"", i+1, row)
+		}
+		if strings.ContainsFunc(brand, func(r rune) bool { return r >= '\u1000' && r <= '\u109f' }) {
+			burmese++
+			if looksZawgyi(brand) {
+				t.Errorf("row %d: brand %q looks like Zawgyi", i+1, brand)
+			}
+		} else {
+			latin++
+		}
+	}
+	if n := len(rows) - 1; n < 12 || n > 20 {
+		t.Errorf("brands.csv has %d brands, want 12 to 20", n)
+	}
+	if burmese == 0 || latin == 0 {
+		t.Errorf("%d Burmese and %d English brand names, want some of each", burmese, latin)
+	}
+	lex, err := fs.ReadFile(FS, "lexicon.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(lex, []byte("{id: military_business,")) {
+		t.Error("lexicon.yaml does not declare the category military_business")
+	}
+}
+
+// TestLexiconNotesAndSources checks, line by line (the test uses no YAML
+// parser), that every term in lexicon.yaml has a note and a source, and that
+// each source is one of the few honest kinds the file's header describes:
+// no invented citation slips in.
+func TestLexiconNotesAndSources(t *testing.T) {
+	lex, err := fs.ReadFile(FS, "lexicon.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[string]bool{
+		"invented for the demo": true,
+		"hallmark described in Benesch et al., Dangerous Speech: A Practical Guide (Dangerous Speech Project, 2021)":                 true,
+		"pattern described in the report of the UN Independent International Fact-Finding Mission on Myanmar (A/HRC/39/CRP.2, 2018)": true,
+	}
+	type term struct {
+		id, note, source string
+		line             int
+	}
+	var terms []*term
+	inTerms := false
+	for i, line := range strings.Split(string(lex), "\n") {
+		switch {
+		case line == "terms:":
+			inTerms = true
+		case line == "rules:":
+			inTerms = false
+		case !inTerms:
+		case strings.HasPrefix(line, "  - id: "):
+			terms = append(terms, &term{id: strings.TrimPrefix(line, "  - id: "), line: i + 1})
+		case len(terms) > 0 && strings.HasPrefix(line, "    note: "):
+			terms[len(terms)-1].note = strings.Trim(strings.TrimPrefix(line, "    note: "), `"`)
+		case len(terms) > 0 && strings.HasPrefix(line, "    source: "):
+			terms[len(terms)-1].source = strings.Trim(strings.TrimPrefix(line, "    source: "), `"`)
+		}
+	}
+	if len(terms) < 60 || len(terms) > 90 {
+		t.Errorf("lexicon.yaml has %d terms, want 60 to 90", len(terms))
+	}
+	for _, tm := range terms {
+		if tm.note == "" {
+			t.Errorf("lexicon.yaml:%d: term %s has no note", tm.line, tm.id)
+		}
+		if !sources[tm.source] && !strings.HasPrefix(tm.source, "illustrative phrase for the ") {
+			t.Errorf("lexicon.yaml:%d: term %s: source %q is not one of the kinds the header describes", tm.line, tm.id, tm.source)
+		}
+	}
+}
