@@ -3,27 +3,153 @@ package classify
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/coregx/ahocorasick"
 
 	"github.com/vigilhq/vigil/classify/lexicon"
 	"github.com/vigilhq/vigil/event"
 )
 
-// BenchmarkClassify classifies a mix of English and Burmese posts with a
-// lexicon of 100 and of 100,000 generated terms. Terms are indexed by first
-// word (spaced scripts) and in a trie (Myanmar script), so the time per post
-// should hardly change between the two.
+// The classifier benchmark of BENCHMARKS.md: 100,000 synthetic posts, half
+// English, half Burmese, of 50 to 400 characters, judged against generated
+// lexicons of 100, 10,000 and 100,000 terms. Run with -cpu 1 for figures
+// per core:
+//
+//	go test -run '^$' -bench 'Classify|AhoCorasick|Regexp' -cpu 1 -benchtime 3x .
+//
+// BenchmarkClassify is the whole classification (normalise, match, check
+// boundaries, apply exceptions and rules, explain, build the verdict);
+// BenchmarkAhoCorasick and BenchmarkRegexp are the raw scan of the same
+// posts, already normalised (lower case), by github.com/coregx/ahocorasick
+// (overlapping search: every occurrence, as a lexicon needs, but no
+// boundaries, no exceptions, no explanation) and by Go's regexp (an
+// alternation of every term, leftmost-first, on the first 2,000 posts).
+var benchSizes = []int{100, 10_000, 100_000}
+
+const benchPostCount = 100_000
+
+var benchCorpus = sync.OnceValue(func() []*event.Post { return benchPosts(benchPostCount) })
+
+func corpusBytes(posts []*event.Post) int64 {
+	var n int64
+	for _, p := range posts {
+		n += int64(len(p.Text))
+	}
+	return n
+}
+
+// reportRate adds posts/s to the benchmark's metrics: with -cpu 1, per core.
+func reportRate(b *testing.B, posts int) {
+	b.ReportMetric(float64(posts)*float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+	b.ReportMetric(0, "ns/op")
+}
+
 func BenchmarkClassify(b *testing.B) {
-	posts := benchPosts(200)
-	for _, n := range []int{100, 100_000} {
+	posts := benchCorpus()
+	for _, n := range benchSizes {
 		c := benchClassifier(b, n)
 		b.Run(fmt.Sprintf("terms=%d", n), func(b *testing.B) {
-			i := 0
+			b.SetBytes(corpusBytes(posts))
+			b.ReportAllocs()
 			for b.Loop() {
-				c.Classify(posts[i%len(posts)])
-				i++
+				for _, p := range posts {
+					c.Classify(p)
+				}
 			}
+			reportRate(b, len(posts))
+		})
+	}
+}
+
+// normalisedCorpus is the corpus as the default normaliser leaves it.
+var normalisedCorpus = sync.OnceValue(func() [][]byte {
+	m, err := NewMyanmarNormalizer()
+	if err != nil {
+		panic(err)
+	}
+	posts := benchCorpus()
+	out := make([][]byte, len(posts))
+	for i, p := range posts {
+		out[i] = []byte(m.Normalize(p.Text).Text)
+	}
+	return out
+})
+
+// benchTermStrings are the generated lexicon's terms and variants,
+// normalised as the classifier compiles them.
+func benchTermStrings(tb testing.TB, n int) []string {
+	m, err := NewMyanmarNormalizer()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, t := range benchLexicon(tb, n).Terms {
+		out = append(out, m.NormalizeTerm(t.Term).Text)
+		for _, v := range t.Variants {
+			out = append(out, m.NormalizeTerm(v).Text)
+		}
+	}
+	return out
+}
+
+func BenchmarkAhoCorasick(b *testing.B) {
+	texts := normalisedCorpus()
+	var size int64
+	for _, t := range texts {
+		size += int64(len(t))
+	}
+	for _, n := range benchSizes {
+		ac, err := ahocorasick.NewBuilder().AddStrings(benchTermStrings(b, n)).Build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("terms=%d", n), func(b *testing.B) {
+			b.SetBytes(size)
+			found := 0
+			for b.Loop() {
+				for _, t := range texts {
+					found += len(ac.FindAllOverlapping(t))
+				}
+			}
+			if found == 0 {
+				b.Fatal("found nothing")
+			}
+			reportRate(b, len(texts))
+		})
+	}
+}
+
+func BenchmarkRegexp(b *testing.B) {
+	texts := normalisedCorpus()[:2000]
+	var size int64
+	for _, t := range texts {
+		size += int64(len(t))
+	}
+	for _, n := range benchSizes {
+		terms := benchTermStrings(b, n)
+		for i, t := range terms {
+			terms[i] = regexp.QuoteMeta(t)
+		}
+		re, err := regexp.Compile(strings.Join(terms, "|"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("terms=%d", n), func(b *testing.B) {
+			b.SetBytes(size)
+			found := 0
+			for b.Loop() {
+				for _, t := range texts {
+					found += len(re.FindAllIndex(t, -1))
+				}
+			}
+			if found == 0 {
+				b.Fatal("found nothing")
+			}
+			reportRate(b, len(texts))
 		})
 	}
 }
@@ -61,7 +187,7 @@ func benchLexicon(tb testing.TB, n int) *lexicon.Lexicon {
 		} else {
 			// Three or four syllables: like real terms, and unlike shorter
 			// random strings, they seldom turn up in random text by chance,
-			// so both lexicons find about the same matches.
+			// so every lexicon finds about the same matches.
 			term = burmeseWord(rng, 3+rng.IntN(2))
 		}
 		if seen[term] {
@@ -82,29 +208,60 @@ func benchClassifier(tb testing.TB, n int) *Classifier {
 	return c
 }
 
-// benchPosts makes synthetic posts of 20 to 60 words, half English, half
-// Burmese, some with a known term in them.
+// benchPosts makes n synthetic posts of 50 to 400 characters, alternately
+// English (common words, invented words, sentence case and punctuation)
+// and Burmese (invented syllables, phrases apart, ။ at the end); one in
+// ten carries the lexicons' known terms.
 func benchPosts(n int) []*event.Post {
 	rng := rand.New(rand.NewPCG(2, 2))
-	common := strings.Fields("the a of and to in is it that for on with as was at by this we you they market morning rain road school")
+	common := strings.Fields("the a of and to in is it that for on with as was at by this we you they market morning rain road school people village said will")
+	known := []string{"Vermin", "ကုလား", "burn them out", "northfolk"}
 	posts := make([]*event.Post, n)
 	for i := range posts {
-		var words []string
-		for range 20 + rng.IntN(40) {
+		want := 50 + rng.IntN(351) // characters
+		var b strings.Builder
+		chars := 0
+		add := func(s string) {
+			b.WriteString(s)
+			chars += len([]rune(s))
+		}
+		if i%10 == 0 {
+			add(known[rng.IntN(len(known))] + " ")
+		}
+		for chars < want {
 			if i%2 == 0 {
+				w := common[rng.IntN(len(common))]
 				if rng.IntN(3) == 0 {
-					words = append(words, latinWord(rng))
-				} else {
-					words = append(words, common[rng.IntN(len(common))])
+					w = latinWord(rng)
+				}
+				if chars == 0 || rng.IntN(12) == 0 {
+					w = strings.ToUpper(w[:1]) + w[1:]
+				}
+				add(w)
+				switch rng.IntN(10) {
+				case 0:
+					add(". ")
+				case 1:
+					add(", ")
+				default:
+					add(" ")
 				}
 			} else {
-				words = append(words, burmeseWord(rng, 1+rng.IntN(4)))
+				add(burmeseWord(rng, 1+rng.IntN(4)))
+				if rng.IntN(3) == 0 {
+					add(" ")
+				}
 			}
 		}
-		if i%5 == 0 {
-			words = append(words, "Vermin", "ကုလား", "burn them out", "northfolk")
+		text := []rune(strings.TrimSpace(b.String()))
+		if len(text) > 400 {
+			text = text[:400]
 		}
-		posts[i] = testPost("1", strings.Join(words, " "))
+		s := string(text)
+		if i%2 == 1 {
+			s += "။"
+		}
+		posts[i] = testPost(fmt.Sprint(i), s)
 	}
 	return posts
 }

@@ -16,15 +16,20 @@ package classify
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
+	"unsafe"
 
 	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/brands"
 	"github.com/vigilhq/vigil/classify/domains"
 	"github.com/vigilhq/vigil/classify/lexicon"
 	"github.com/vigilhq/vigil/classify/problem"
@@ -51,6 +56,10 @@ type Options struct {
 	// with TermID DomainTermID+domain. Every entry's category must be
 	// declared in the lexicons. nil: no domain lists.
 	Domains *domains.Lists
+	// Brands are the brand lists: each brand is matched as a term of the
+	// entry's category, with TermID brands.TermIDPrefix+brand. Every
+	// entry's category must be declared in the lexicons. nil: none.
+	Brands *brands.Lists
 }
 
 // Classifier judges posts. It is safe for concurrent use.
@@ -63,13 +72,12 @@ type Classifier struct {
 	warnings     problem.List
 	domains      *domains.Lists
 
+	hash string // event.Verdict.LexiconHash
+
 	categories map[string]category
-	// words indexes terms of spaced scripts by their first word, so that
-	// a post costs one map lookup per word whatever the lexicon's size.
-	words map[string][]wordForm
-	// myanmar holds the terms written in Myanmar script.
-	myanmar runeTrie
-	rules   []rule
+	// table holds every form of every term by its first token.
+	table termTable
+	rules []rule
 }
 
 type category struct {
@@ -81,15 +89,8 @@ type category struct {
 type term struct {
 	id       string
 	category string
-	// exceptions are normalised like the text.
-	exceptions []string
-}
-
-// wordForm is a term (or variant) of spaced script, as the words after its
-// first.
-type wordForm struct {
-	rest []string
-	term *term
+	// exceptions are normalised and scanned into tokens like the text.
+	exceptions [][]tokText
 }
 
 type rule struct {
@@ -113,7 +114,6 @@ func New(lexicons []*lexicon.Lexicon, lists *accounts.Lists, opts Options) (*Cla
 		listSeverity: opts.ListSeverity,
 		lists:        lists,
 		categories:   map[string]category{},
-		words:        map[string][]wordForm{},
 	}
 	if c.norm == nil {
 		m, err := NewMyanmarNormalizer()
@@ -129,7 +129,7 @@ func New(lexicons []*lexicon.Lexicon, lists *accounts.Lists, opts Options) (*Cla
 		return nil, fmt.Errorf("classify: list severity %g: must be a positive number", opts.ListSeverity)
 	}
 
-	b := builder{c: c, cats: map[string]where{}, terms: map[string]where{}, rules: map[string]where{}, myanmar: map[string][]*term{}}
+	b := builder{c: c, cats: map[string]where{}, terms: map[string]where{}, rules: map[string]where{}}
 	refs := make([]string, 0, len(lexicons))
 	for i, lex := range lexicons {
 		if lex == nil {
@@ -143,10 +143,12 @@ func New(lexicons []*lexicon.Lexicon, lists *accounts.Lists, opts Options) (*Cla
 		b.add(lex)
 	}
 	b.addDomains(opts.Domains)
+	b.addBrands(opts.Brands)
 	if len(b.probs) > 0 {
 		return nil, fmt.Errorf("compile lexicons: %w", b.probs)
 	}
-	c.myanmar = newRuneTrie(b.myanmar)
+	c.hash = fingerprint(lexicons, lists, opts.Domains, opts.Brands)
+	c.table = b.table.build()
 	c.lexicon = strings.Join(refs, ",")
 	return c, nil
 }
@@ -164,9 +166,8 @@ func (w where) String() string { return fmt.Sprintf("%s:%d", w.file, w.line) }
 type builder struct {
 	c                  *Classifier
 	cats, terms, rules map[string]where
-	// myanmar collects the Myanmar-script forms for the trie.
-	myanmar map[string][]*term
-	probs   lexicon.Problems
+	table              tableBuilder
+	probs              lexicon.Problems
 	// forms remembers which term first had each normalised form, to warn
 	// when another term normalises to the same string.
 	forms map[string]formOwner
@@ -253,12 +254,13 @@ func (c *Classifier) normalizeTerm(s string) string {
 	return c.norm.Normalize(s).Text
 }
 
-// term compiles a term and its variants, normalised as post text will be.
+// term compiles a term and its variants, normalised and scanned into
+// tokens as post text will be.
 func (b *builder) term(file string, t lexicon.Term) {
 	tm := &term{id: t.ID, category: t.Category}
 	for _, x := range t.Exceptions {
-		if nx := strings.TrimSpace(b.c.normalizeTerm(x)); nx != "" {
-			tm.exceptions = append(tm.exceptions, nx)
+		if toks := tokenTexts(b.c.normalizeTerm(x)); len(toks) > 0 {
+			tm.exceptions = append(tm.exceptions, toks)
 		}
 	}
 	for _, form := range append([]string{t.Term}, t.Variants...) {
@@ -272,40 +274,88 @@ func (b *builder) term(file string, t lexicon.Term) {
 			}
 			b.forms[nf] = formOwner{t.ID, file, t.Line}
 		}
-		if strings.IndexFunc(nf, isMyanmar) >= 0 {
-			first, _ := utf8.DecodeRuneInString(nf)
-			last, _ := utf8.DecodeLastRuneInString(nf)
-			if classOf(first) != classMyanmar || classOf(last) != classMyanmar {
-				b.problem(file, t.Line, "term %q: %q must start and end with Myanmar script, or have none", t.ID, form)
-				continue
-			}
-			if !slices.Contains(b.myanmar[nf], tm) { // a variant may normalise to the term
-				b.myanmar[nf] = append(b.myanmar[nf], tm)
-			}
-			continue
-		}
-		toks := tokenize(nf, nil)
+		toks := tokenTexts(nf)
 		if len(toks) == 0 {
 			b.problem(file, t.Line, "term %q: %q has no letter, digit or symbol to match", t.ID, form)
 			continue
 		}
-		words := make([]string, len(toks))
-		for i, tok := range toks {
-			words[i] = nf[tok.start:tok.end]
-		}
-		b.c.addWordForm(words, tm)
+		b.table.add(toks, tm)
 	}
 }
 
-func (c *Classifier) addWordForm(words []string, tm *term) {
-	forms := c.words[words[0]]
-	for _, f := range forms {
-		if f.term == tm && slices.Equal(f.rest, words[1:]) {
-			return // a variant that normalises to the term
+// tokenTexts scans s into tokens, with their text.
+func tokenTexts(s string) []tokText {
+	toks := scan(s, nil)
+	out := make([]tokText, len(toks))
+	for i, t := range toks {
+		out[i] = tokText{hash: t.hash, text: s[t.start:t.end]}
+	}
+	return out
+}
+
+// addBrands compiles each brand-list entry as a term of its category.
+func (b *builder) addBrands(l *brands.Lists) {
+	for _, e := range l.Entries() {
+		if _, ok := b.c.categories[e.Category]; !ok {
+			b.problem(e.File, e.Line, "brand %q: category %q is not declared in any lexicon", e.Brand, e.Category)
+			continue
+		}
+		toks := tokenTexts(strings.TrimSpace(b.c.normalizeTerm(e.Brand)))
+		if len(toks) == 0 {
+			b.problem(e.File, e.Line, "brand %q has no letter, digit or symbol to match", e.Brand)
+			continue
+		}
+		b.table.add(toks, &term{id: e.TermID(), category: e.Category})
+	}
+}
+
+// fingerprint is the lexicon set's hash (event.Verdict.LexiconHash): the
+// SHA-256 of what the classifier was compiled from, in load order, without
+// the file names and line numbers, so that the same data loaded from
+// another place hashes alike and any edit to a term, rule, category or
+// list entry changes it.
+func fingerprint(lexicons []*lexicon.Lexicon, lists *accounts.Lists, d *domains.Lists, br *brands.Lists) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	put := func(tag string, v any) {
+		if err := enc.Encode([]any{tag, v}); err != nil {
+			panic(err) // plain structs of strings and numbers always encode
 		}
 	}
-	c.words[words[0]] = append(forms, wordForm{rest: words[1:], term: tm})
+	for _, lex := range lexicons {
+		put("lexicon", []string{lex.Name, lex.Version})
+		for _, c := range lex.Categories {
+			c.Line = 0
+			put("category", c)
+		}
+		for _, t := range lex.Terms {
+			t.Line = 0
+			put("term", t)
+		}
+		for _, r := range lex.Rules {
+			r.Line = 0
+			put("rule", r)
+		}
+	}
+	for _, e := range lists.Entries() {
+		e.File, e.Line = "", 0
+		put("account", e)
+	}
+	for _, e := range d.Entries() {
+		e.File, e.Line = "", 0
+		put("domain", e)
+	}
+	for _, e := range br.Entries() {
+		e.File, e.Line = "", 0
+		put("brand", e)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
+
+// Hash is the lexicon set's hash, as verdicts record it in LexiconHash:
+// it changes whenever a lexicon or list the classifier was built from
+// changes, even when no version string does.
+func (c *Classifier) Hash() string { return c.hash }
 
 // Lexicon returns the lexicon versions the classifier was built from, as
 // verdicts record them: "name@version" joined by commas.
@@ -319,15 +369,18 @@ func (c *Classifier) Warnings() []lexicon.Problem { return slices.Clone(c.warnin
 // Classify judges one post. The verdict holds a copy of the post; its match
 // spans are byte offsets into p.Text as given.
 func (c *Classifier) Classify(p *event.Post) event.Verdict {
-	v := event.Verdict{Lexicon: c.lexicon, Pipeline: c.pipeline, ClassifiedAt: time.Now().UTC()}
+	v := event.Verdict{Lexicon: c.lexicon, LexiconHash: c.hash, Pipeline: c.pipeline, ClassifiedAt: time.Now().UTC()}
 	if p == nil {
 		return v
 	}
 	v.Post = *p
 	v.Post.Raw = bytes.Clone(p.Raw)
 
-	n := c.normalize(p.Text)
-	hits := c.match(n.Text)
+	sc := scratchPool.Get().(*scratch)
+	defer sc.put()
+	n := c.prepare(p.Text, sc)
+	sc.toks = scan(n.Text, sc.toks[:0])
+	hits := c.match(n.Text, sc.toks, sc.hits[:0])
 	var flagging, tags []string
 	for _, h := range hits {
 		if c.categories[h.term.category].context {
@@ -338,6 +391,7 @@ func (c *Classifier) Classify(p *event.Post) event.Verdict {
 	}
 	hits, fired := c.applyRules(hits)
 	flagging = append(flagging, fired...)
+	sc.hits = hits
 
 	v.Matches = c.spans(p.Text, n, hits)
 	v.Matches, flagging, tags = c.linkMatches(p.Text, v.Matches, flagging, tags)
@@ -354,6 +408,57 @@ func (c *Classifier) Classify(p *event.Post) event.Verdict {
 	v.Score += c.listSeverity * float64(len(sortedSet(lists)))
 	v.Flagged = len(v.Categories) > 0 || len(v.Lists) > 0
 	return v
+}
+
+// scratch holds the buffers of one Classify call, reused through a pool so
+// that a post that matches nothing allocates almost nothing.
+type scratch struct {
+	lower []byte
+	toks  []tok
+	hits  []hit
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (sc *scratch) put() {
+	if cap(sc.lower) > 1<<20 || cap(sc.toks) > 1<<16 || cap(sc.hits) > 1<<12 {
+		return // a huge post: let its buffers go
+	}
+	clear(sc.hits[:cap(sc.hits)]) // drop the pointers to terms
+	sc.hits = sc.hits[:0]
+	scratchPool.Put(sc)
+}
+
+// quickNormalizer is a Normalizer that can tell, in one cheap pass, that a
+// text needs nothing but ASCII case folding, so that the classifier matches
+// it as written without building an offset map. FoldingNormalizer and
+// MyanmarNormalizer have it; most posts take this path.
+type quickNormalizer interface {
+	// quick reports (plain) that the Normalizer would return text with
+	// its ASCII letters lowered and every byte mapped back to itself, and
+	// (upper) whether text has ASCII upper case. false only means "not
+	// sure".
+	quick(text string) (plain, upper bool)
+}
+
+// prepare returns the text to match. Text that needs only its case folded
+// comes back with nil Offsets (each byte maps to itself), lowered into
+// sc.lower when it has upper case: that string lives only as long as the
+// Classify call.
+func (c *Classifier) prepare(text string, sc *scratch) Normalized {
+	if q, ok := c.norm.(quickNormalizer); ok {
+		if plain, upper := q.quick(text); plain {
+			if !upper {
+				return Normalized{Text: text}
+			}
+			sc.lower = sc.lower[:0]
+			for i := 0; i < len(text); i++ {
+				sc.lower = append(sc.lower, asciiLower[text[i]])
+			}
+			return Normalized{Text: unsafe.String(unsafe.SliceData(sc.lower), len(sc.lower))}
+		}
+	}
+	return c.normalize(text)
 }
 
 // normalize runs the normaliser, falling back to the text as written when

@@ -121,7 +121,7 @@ var classifyTests = []struct {
 		},
 	},
 	{
-		// A Myanmar run counts as one word.
+		// Words and syllables count alike: northfolk, ကို, သတ်, ပစ်.
 		name: "rule across scripts", text: "northfolk ကို သတ်ပစ်", flagged: true, score: 5,
 		categories: []string{"incitement"}, tags: []string{"target_group", "violence_call"},
 		matches: []event.Match{
@@ -299,9 +299,6 @@ func TestNew(t *testing.T) {
 		{name: "nothing to match", lexicons: func(tb testing.TB) []*lexicon.Lexicon {
 			return []*lexicon.Lexicon{lex(tb, "a.yaml", "a", "t1", `"!!!"`)}
 		}, want: `compile lexicons: a.yaml:7: term "t1": "!!!" has no letter, digit or symbol to match`},
-		{name: "Myanmar mixed at an edge", lexicons: func(tb testing.TB) []*lexicon.Lexicon {
-			return []*lexicon.Lexicon{lex(tb, "a.yaml", "a", "t1", "ကုလားx")}
-		}, want: `compile lexicons: a.yaml:7: term "t1": "ကုလားx" must start and end with Myanmar script, or have none`},
 		{name: "nil lexicon", lexicons: func(tb testing.TB) []*lexicon.Lexicon {
 			return []*lexicon.Lexicon{nil}
 		}, want: `classify: lexicon 0 is nil`},
@@ -402,18 +399,34 @@ func FuzzClassify(f *testing.F) {
 	for _, tt := range classifyTests {
 		f.Add(tt.text)
 	}
-	for _, tt := range evasionTests {
+	for _, tt := range trickTests {
 		f.Add(tt.text)
 	}
 	f.Add("\xff\xfeကု\u200Bလား\xc3")
 	f.Add("İSTANBUL ẞ ς ǅ")
 	c := newTestClassifier(f, Options{})
+	m, err := NewMyanmarNormalizer()
+	if err != nil {
+		f.Fatal(err)
+	}
+	slow := newTestClassifier(f, Options{Normalizer: slowNormalizer{m}})
 	f.Fuzz(func(t *testing.T, text string) {
 		p := testPost("1", text)
 		v := c.Classify(p)
 		checkVerdict(t, p, v)
+		// The quick path (text matched as written) finds what the full
+		// normalisation finds.
+		if w := slow.Classify(p); !reflect.DeepEqual(v.Matches, w.Matches) || !slices.Equal(v.Categories, w.Categories) {
+			t.Errorf("quick path: %+v %q\nfull path: %+v %q", v.Matches, v.Categories, w.Matches, w.Categories)
+		}
 	})
 }
+
+// slowNormalizer hides MyanmarNormalizer's quick path.
+type slowNormalizer struct{ m *MyanmarNormalizer }
+
+func (s slowNormalizer) Normalize(text string) Normalized     { return s.m.Normalize(text) }
+func (s slowNormalizer) NormalizeTerm(term string) Normalized { return s.m.NormalizeTerm(term) }
 
 // checkVerdict checks what must hold for every verdict.
 func checkVerdict(tb testing.TB, p *event.Post, v event.Verdict) {

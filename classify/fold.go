@@ -488,6 +488,19 @@ func plainASCII(s string) (plain, upper bool) {
 		singleEnd                = -2 // where the last single letter ended
 	)
 	for i := 0; i <= len(s); i++ {
+		// The common cases first: Burmese outside a word, which changes
+		// nothing here, and lower-case letters inside a word, which can
+		// only make a letter three times over.
+		for wordStart < 0 && i+2 < len(s) && s[i] == 0xE1 && s[i+1]&0xFE == 0x80 && s[i+2]&0xC0 == 0x80 {
+			i += 3 // U+1000..U+107F
+		}
+		for wordStart >= 0 && i < len(s) && 'a' <= s[i] && s[i] <= 'z' {
+			if c := s[i]; s[i-1]|0x20 == c && i >= 2 && s[i-2]|0x20 == c {
+				return false, false
+			}
+			letter = true
+			i++
+		}
 		c := byte(' ')
 		if i < len(s) {
 			c = s[i]
@@ -495,11 +508,13 @@ func plainASCII(s string) (plain, upper bool) {
 		if c >= utf8.RuneSelf {
 			// Myanmar script is the Myanmar stage's: here it only ends
 			// words, as punctuation does.
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if !isMyanmar(r) {
+			if c == 0xE1 && i+2 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x81 && s[i+2]&0xC0 == 0x80 {
+				i += 2 // U+1000..U+107F
+			} else if r, size := utf8.DecodeRuneInString(s[i:]); isMyanmar(r) {
+				i += size - 1
+			} else {
 				return false, false
 			}
-			i += size - 1
 			c = ' '
 		}
 		if 'A' <= c && c <= 'Z' {
@@ -549,4 +564,9 @@ func plainASCII(s string) (plain, upper bool) {
 
 func isASCIIWord(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// quick implements quickNormalizer.
+func (FoldingNormalizer) quick(text string) (plain, upper bool) {
+	return plainASCII(text)
 }

@@ -63,7 +63,7 @@ func TestFoldingNormalizer(t *testing.T) {
 // FuzzFoldingNormalizer checks the offset map and that the fast path
 // returns what folding would.
 func FuzzFoldingNormalizer(f *testing.F) {
-	for _, tt := range evasionTests {
+	for _, tt := range trickTests {
 		f.Add(tt.text)
 	}
 	f.Add("a b c d kiii 4ss $x v.e.r a$$ !x@y")

@@ -7,7 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/vigilhq/vigil/classify/myanmar/syllable"
 	"github.com/vigilhq/vigil/event"
 )
 
@@ -16,99 +15,69 @@ type hit struct {
 	term *term
 	// start and end are byte offsets in the normalised text.
 	start, end int
-	// first and last are the indexes of the tokens it covers, the word
-	// positions rules count in.
+	// first and last are the indexes of the tokens it covers: the words or
+	// syllables rules count in.
 	first, last int
 	rule        string
 }
 
-// match finds every term in the normalised text, minus those inside one of
-// their exceptions, sorted by start.
-func (c *Classifier) match(text string) []hit {
-	toks := tokenize(text, nil)
-	var hits []hit
-	for i, tok := range toks {
-		switch tok.kind {
-		case tokWord, tokSymbol:
-			for _, f := range c.words[text[tok.start:tok.end]] {
-				if last, ok := followedBy(text, toks, i, f.rest); ok {
-					hits = c.appendHit(hits, text, hit{term: f.term, start: tok.start, end: toks[last].end, first: i, last: last})
+// match appends to hits every term found in text, whose tokens are toks,
+// minus those inside one of their exceptions, sorted by start.
+//
+// Each token is looked up in the term table by its hash; the few that begin
+// a term are followed by comparing the next tokens with the rest of each
+// form. A term thus matches only whole words (spaced scripts) or whole
+// syllables (Myanmar script: package syllable's sylbreak rule, so ကုလား is
+// never seen inside ကုလားန်, whose last consonant is killed and belongs to
+// the syllable before), and spaces or punctuation between its tokens do
+// not matter: "burn them" is found in "burn. Them", and in Burmese, which
+// puts spaces between phrases rather than words, ကုလား in "ကု လား".
+func (c *Classifier) match(text string, toks []tok, hits []hit) []hit {
+	for i, t := range toks {
+		node := c.table.head(t.hash)
+		for j := i; node >= 0; {
+			n := c.table.nodes[node]
+			if n.terms > 0 && c.table.verify(text, toks[i:], j-i, node) {
+				for _, tm := range c.table.terms[n.terms-1] {
+					h := hit{term: tm, start: int(t.start), end: int(toks[j].end), first: i, last: j}
+					if !excepted(text, toks, h) {
+						hits = append(hits, h)
+					}
 				}
 			}
-		case tokMyanmar:
-			hits = c.matchMyanmar(hits, text, toks, i)
+			if j++; j == len(toks) || n.kids == 0 {
+				break
+			}
+			node = c.table.child(node, toks[j].hash)
 		}
 	}
 	return dedupe(hits)
 }
 
-// followedBy reports whether the words after token i are rest, and the
-// index of the last token of the match.
-func followedBy(text string, toks []token, i int, rest []string) (int, bool) {
-	if i+len(rest) >= len(toks) {
-		return i, len(rest) == 0
-	}
-	for j, w := range rest {
-		t := toks[i+1+j]
-		if t.kind == tokMyanmar || text[t.start:t.end] != w {
-			return i, false
-		}
-	}
-	return i + len(rest), true
-}
-
-// matchMyanmar finds the Myanmar-script terms that start inside run toks[i].
-//
-// Burmese is written without spaces between words, so a Myanmar term may
-// begin at any syllable of a run of Myanmar script, and matches only when it
-// also ends on a syllable boundary (package syllable: the sylbreak rule), so
-// that it never fires inside a syllable ("ကုလား" is not in "ကုလားန်", whose
-// last consonant is killed and belongs to the syllable before). The term's
-// exceptions (harmless compounds such as ကုလားထိုင်, "chair", for ကုလား)
-// keep it from matching inside the longer words it is part of.
-//
-// The terms are in a trie, so each syllable costs a walk as deep as the
-// longest term prefix found there, not a comparison with every term.
-func (c *Classifier) matchMyanmar(hits []hit, text string, toks []token, i int) []hit {
-	if c.myanmar.empty() {
-		return hits
-	}
-	run := toks[i]
-	for pos := run.start; pos < run.end; pos = syllable.Next(text, pos) {
-		c.myanmar.walk(text, pos, func(end int, terms []*term) {
-			if !syllable.IsBoundary(text, end) {
-				return
-			}
-			last := i
-			if end > run.end { // a term with a space or a sign inside
-				last, _ = slices.BinarySearchFunc(toks, end, func(t token, end int) int { return cmp.Compare(t.end, end) })
-				last = min(last, len(toks)-1)
-			}
-			for _, tm := range terms {
-				hits = c.appendHit(hits, text, hit{term: tm, start: pos, end: end, first: i, last: last})
-			}
-		})
-	}
-	return hits
-}
-
-// appendHit appends h unless one of its term's exceptions covers it.
-func (c *Classifier) appendHit(hits []hit, text string, h hit) []hit {
+// excepted reports whether one of the hit's term's exceptions (harmless
+// compounds such as ကုလားထိုင်, "chair", for ကုလား) occurs in the text
+// around the hit, covering all of its tokens.
+func excepted(text string, toks []tok, h hit) bool {
 	for _, x := range h.term.exceptions {
-		if covers(text, x, h.start, h.end) {
-			return hits
+		// An occurrence starting at token s covers the hit when
+		// s <= h.first and s+len(x)-1 >= h.last.
+		for s := max(0, h.last-len(x)+1); s <= h.first && s+len(x) <= len(toks); s++ {
+			if tokensAre(text, toks[s:s+len(x)], x) {
+				return true
+			}
 		}
 	}
-	return append(hits, h)
+	return false
 }
 
-// covers reports whether an occurrence of x in text spans [start, end).
-// Such an occurrence begins between end-len(x) and start, so it lies in
-// text[end-len(x) : start+len(x)], and any occurrence found there begins in
-// that range.
-func covers(text, x string, start, end int) bool {
-	lo, hi := max(0, end-len(x)), min(len(text), start+len(x))
-	return lo < hi && strings.Contains(text[lo:hi], x)
+func tokensAre(text string, toks []tok, want []tokText) bool {
+	for j, w := range want {
+		t := toks[j]
+		if t.hash != w.hash || text[t.start:t.end] != w.text {
+			return false
+		}
+	}
+	return true
 }
 
 // dedupe sorts hits by start (longest first) and drops a hit that lies
@@ -140,7 +109,10 @@ func (c *Classifier) spans(orig string, n Normalized, hits []hit) []event.Match 
 	}
 	ms := make([]event.Match, len(hits))
 	for i, h := range hits {
-		start, end := originalSpan(orig, n.Offsets, h.start, h.end)
+		start, end := h.start, h.end // text matched as written but for case
+		if n.Offsets != nil {
+			start, end = originalSpan(orig, n.Offsets, h.start, h.end)
+		}
 		ms[i] = event.Match{TermID: h.term.id, Category: h.term.category, Start: start, End: end, Rule: h.rule}
 		if orig[start:end] != n.Text[h.start:h.end] {
 			ms[i].Transforms = c.transforms(orig[start:end], n)
@@ -154,12 +126,19 @@ func (c *Classifier) spans(orig string, n Normalized, hits []hit) []event.Match 
 }
 
 // transforms says which normalisation steps were needed to see a match:
-// those that change the matched span on its own, or, when the span alone
-// does not show it (a step that depends on the surrounding text), every
-// step applied to the post.
+// those that change the matched span on its own and were applied to the
+// post (a short span alone can look like Zawgyi to the detector when the
+// post does not), or, when the span alone does not show it (a step that
+// depends on the surrounding text), every step applied to the post.
 func (c *Classifier) transforms(span string, n Normalized) []string {
-	if t := c.norm.Normalize(span).Transforms; len(t) > 0 {
-		return slices.Clone(t)
+	var out []string
+	for _, t := range c.norm.Normalize(span).Transforms {
+		if slices.Contains(n.Transforms, t) || n.Offsets == nil && t == TransformCasefold {
+			out = append(out, t)
+		}
+	}
+	if len(out) > 0 {
+		return out
 	}
 	return slices.Clone(n.Transforms)
 }

@@ -63,6 +63,21 @@ func (m *MyanmarNormalizer) NormalizeTerm(term string) Normalized {
 	return m.normalize(term, false)
 }
 
+// quick implements quickNormalizer: text of ASCII and Myanmar script that
+// folding leaves alone, whose Burmese is not Zawgyi and is already in
+// canonical order.
+func (m *MyanmarNormalizer) quick(text string) (plain, upper bool) {
+	if plain, upper = plainASCII(text); !plain || !hasMyanmar(text) {
+		return plain, upper
+	}
+	// The detector sees ASCII of either case alike, so the original text
+	// scores as its folded copy would.
+	if m.model.Probability(text) > m.Threshold || !convert.IsCanonical(text) {
+		return false, false
+	}
+	return true, upper
+}
+
 func (m *MyanmarNormalizer) normalize(text string, detect bool) Normalized {
 	n := FoldingNormalizer{}.Normalize(text)
 	if !hasMyanmar(n.Text) {

@@ -53,6 +53,10 @@ func Canonicalize(s string) string {
 	return canonicalize(s)
 }
 
+// IsCanonical reports, without allocating, that Canonicalize would return s
+// unchanged. false only means "not sure": anything unusual answers false.
+func IsCanonical(s string) bool { return canonicalAlready(s) }
+
 // canonicalize is Canonicalize without the fast path.
 func canonicalize(s string) string {
 	s = norm.NFC.String(s)
@@ -79,12 +83,21 @@ func canonicalAlready(s string) bool {
 		other     bool // a character outside ASCII and the Myanmar block
 	)
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r < 0x80 { // ASCII: bases, never reordered
-			prevKey, afterBase, prev = 0, true, r
+		if c := s[i]; c < 0x80 { // ASCII: bases, never reordered
+			prevKey, afterBase, prev = 0, true, rune(c)
+			i++
 			continue
 		}
+		var (
+			r    rune
+			size int
+		)
+		if i+2 < len(s) && s[i] == 0xE1 && s[i+1]&0xFC == 0x80 && s[i+2]&0xC0 == 0x80 {
+			r, size = 0x1000|rune(s[i+1]&0x03)<<6|rune(s[i+2]&0x3F), 3 // U+1000..U+10FF
+		} else {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		i += size
 		// NFC within the Myanmar block, checked here so that the common
 		// text needs no second pass: the one composition (ဥ + ီ = ဦ) and
 		// the one reordering (့ goes before ် and ္, by combining class).
@@ -94,12 +107,15 @@ func canonicalAlready(s string) bool {
 		prev = r
 		inBlock := r >= 0x1000 && r <= 0x109F
 		other = other || !inBlock
-		key := signKey(r)
+		key := 0
+		if inBlock {
+			key = int(signKeys[r-0x1000])
+		}
 		switch {
 		case r == digitZero || r == digitSeven:
 			return false
 		case r == virama:
-			next, nsize := utf8.DecodeRuneInString(s[i:])
+			next, nsize := decodeFast(s[i:])
 			if !isStackConsonant(next) {
 				return false
 			}
@@ -202,6 +218,23 @@ const (
 	keyAsat
 	keyVisarga
 )
+
+// signKeys is signKey over the Myanmar block, for the fast path.
+var signKeys = func() (t [0xA0]int8) {
+	for i := range t {
+		t[i] = int8(signKey(rune(0x1000 + i)))
+	}
+	return t
+}()
+
+// decodeFast is utf8.DecodeRuneInString with a fast path for the Myanmar
+// block (E1 80..82 xx). s must not be empty.
+func decodeFast(s string) (rune, int) {
+	if len(s) >= 3 && s[0] == 0xE1 && s[1] >= 0x80 && s[1] <= 0x82 && s[2]&0xC0 == 0x80 {
+		return 0x1000 | rune(s[1]&0x03)<<6 | rune(s[2]&0x3F), 3
+	}
+	return utf8.DecodeRuneInString(s)
+}
 
 func signKey(r rune) int {
 	switch r {
