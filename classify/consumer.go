@@ -2,9 +2,11 @@ package classify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,8 +30,12 @@ type ConsumerConfig struct {
 // Role is the classify stage: it consumes the posts topic, judges each
 // post, and writes one verdict per post to the flags topic (bad messages
 // to the dead-letter topic), committing only after both writes.
+//
+// The classifier in service can be replaced while the role runs (Swap,
+// which a Reloader calls): each batch is judged by the one classifier that
+// was in service when the batch began.
 type Role struct {
-	c        *Classifier
+	c        atomic.Pointer[Classifier]
 	cfg      ConsumerConfig
 	consumer *bus.Consumer
 	flags    *bus.Writer
@@ -42,6 +48,9 @@ type Role struct {
 
 // NewConsumer returns the classify role. reg may be nil.
 func NewConsumer(c *Classifier, cfg ConsumerConfig, kcfg bus.Config, dead *bus.DeadLetters, log *slog.Logger, reg prometheus.Registerer) (*Role, error) {
+	if c == nil {
+		return nil, errors.New("classify consumer: no classifier")
+	}
 	if cfg.Group == "" {
 		cfg.Group = "vigil-classify"
 	}
@@ -50,7 +59,7 @@ func NewConsumer(c *Classifier, cfg ConsumerConfig, kcfg bus.Config, dead *bus.D
 	}
 	f := promauto.With(reg)
 	r := &Role{
-		c: c, cfg: cfg, dead: dead,
+		cfg: cfg, dead: dead,
 		posts: f.NewCounter(prometheus.CounterOpts{
 			Namespace: "vigil", Subsystem: "classify", Name: "posts_total",
 			Help: "Posts classified.",
@@ -71,7 +80,19 @@ func NewConsumer(c *Classifier, cfg ConsumerConfig, kcfg bus.Config, dead *bus.D
 	}
 	r.consumer = consumer
 	r.flags = bus.NewWriter(kcfg, event.TopicFlags)
+	r.c.Store(c)
 	return r, nil
+}
+
+// Classifier is the classifier in service.
+func (r *Role) Classifier() *Classifier { return r.c.Load() }
+
+// Swap puts c in service from the next batch on; the batch in hand
+// finishes with the classifier it began with. A nil c is ignored.
+func (r *Role) Swap(c *Classifier) {
+	if c != nil {
+		r.c.Store(c)
+	}
 }
 
 // Run consumes until ctx ends.
@@ -87,6 +108,7 @@ type outcome struct {
 }
 
 func (r *Role) handle(ctx context.Context, batch []kafka.Message) error {
+	c := r.c.Load() // one classifier for the whole batch, whatever Swap does meanwhile
 	out := make([]outcome, len(batch))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -95,7 +117,7 @@ func (r *Role) handle(ctx context.Context, batch []kafka.Message) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i] = r.one(batch[i])
+				out[i] = r.one(c, batch[i])
 			}
 		}()
 	}
@@ -137,13 +159,13 @@ func (r *Role) handle(ctx context.Context, batch []kafka.Message) error {
 	return nil
 }
 
-func (r *Role) one(m kafka.Message) outcome {
+func (r *Role) one(c *Classifier, m kafka.Message) outcome {
 	p, err := event.DecodePost(m.Value, bus.HeaderBytes(m, event.HeaderRaw), r.cfg.Limits)
 	if err != nil {
 		return outcome{dead: &bus.Dead{Message: m, Reason: err.Error(), Kind: event.KindOf(err)}}
 	}
 	start := time.Now()
-	v := r.c.Classify(&p)
+	v := c.Classify(&p)
 	r.duration.Observe(time.Since(start).Seconds())
 	body, raw, err := event.EncodeVerdict(&v)
 	if err != nil {
