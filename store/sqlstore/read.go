@@ -238,8 +238,10 @@ FROM `+from+whereClause(where)+` ORDER BY `+id+` DESC LIMIT ?`, args...)
 	return fs, next, nil
 }
 
-// FindPost returns a stored post with the verdict on it and its flag's id
-// (0 when it was not flagged).
+// FindPost returns a stored post with its current verdict and its flag's
+// id: 0 when it has none. A flag a monitor had reviewed is kept when a
+// later verdict stops flagging the post, so FlagID may be set while
+// Verdict.Flagged is false.
 func (s *Store) FindPost(ctx context.Context, platform, id string) (*event.StoredPost, error) {
 	if platform == "" || id == "" {
 		return nil, event.Errorf(event.EINVALID, "a post is found by platform and id, both required")
@@ -260,14 +262,15 @@ func findPost(ctx context.Context, tx *tx, platform, id string) (*event.StoredPo
 	var sp event.StoredPost
 	p := &sp.Post
 	var verdict sql.NullString
+	var lexiconHash string
 	err := tx.queryRow(ctx, `SELECT p.platform, p.post_id, p.author_id, p.handle, p.name, p.text,
-	p.created_at, p.url, p.lang, p.captured_at, p.source, p.raw, p.raw_sha256, p.verdict, p.stored_at,
-	COALESCE(f.id, 0)
+	p.created_at, p.url, p.lang, p.captured_at, p.source, p.raw, p.raw_sha256, p.verdict,
+	p.lexicon_hash, p.stored_at, COALESCE(f.id, 0)
 FROM posts p LEFT JOIN flags f ON f.platform = p.platform AND f.post_id = p.post_id
 WHERE p.platform = ? AND p.post_id = ?`, platform, id).Scan(
 		&p.Platform, &p.ID, &p.Author.ID, &p.Author.Handle, &p.Author.Name, &p.Text,
 		timeColumn{&p.CreatedAt}, &p.URL, &p.Lang, timeColumn{&p.CapturedAt}, &p.Source, &p.Raw,
-		&p.RawSHA256, &verdict, timeColumn{&sp.StoredAt}, &sp.FlagID)
+		&p.RawSHA256, &verdict, &lexiconHash, timeColumn{&sp.StoredAt}, &sp.FlagID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, event.Errorf(event.ENOTFOUND, "post %s/%s not found", platform, id)
 	}
@@ -280,9 +283,67 @@ WHERE p.platform = ? AND p.post_id = ?`, platform, id).Scan(
 			return nil, fmt.Errorf("decode verdict: %w", err)
 		}
 		v.Post = sp.Post
+		v.LexiconHash = lexiconHash
 		sp.Verdict = v
 	}
 	return &sp, nil
+}
+
+// PostKey names a post.
+type PostKey struct{ Platform, ID string }
+
+// FindVerdicts returns the current verdict on each of the given posts
+// that is stored, by post; a post not stored is absent from the map. To
+// keep a large batch cheap, each verdict's Post holds only the post's
+// platform, id, author id and raw_sha256, not its text or payload.
+// `vigil replay` compares new verdicts with these.
+func (s *Store) FindVerdicts(ctx context.Context, keys []PostKey) (map[PostKey]*event.Verdict, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find %d verdicts: %w", len(keys), err)
+	}
+	defer tx.Rollback()
+	out, err := findVerdicts(ctx, tx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("find %d verdicts: %w", len(keys), err)
+	}
+	return out, nil
+}
+
+func findVerdicts(ctx context.Context, tx *tx, keys []PostKey) (map[PostKey]*event.Verdict, error) {
+	out := make(map[PostKey]*event.Verdict, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	st, err := tx.prepare(ctx, `SELECT author_id, raw_sha256, lexicon_hash, verdict
+FROM posts WHERE platform = ? AND post_id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	for _, k := range keys {
+		if _, done := out[k]; done {
+			continue
+		}
+		v := &event.Verdict{}
+		var verdict sql.NullString
+		var lexiconHash string
+		err := st.QueryRowContext(ctx, k.Platform, k.ID).Scan(&v.Post.Author.ID, &v.Post.RawSHA256, &lexiconHash, &verdict)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("post %s/%s: %w", k.Platform, k.ID, err)
+		}
+		if verdict.Valid {
+			if err := json.Unmarshal([]byte(verdict.String), &verdictNoPost{Verdict: v}); err != nil {
+				return nil, fmt.Errorf("post %s/%s: decode verdict: %w", k.Platform, k.ID, err)
+			}
+		}
+		v.Post.Platform, v.Post.ID, v.LexiconHash = k.Platform, k.ID, lexiconHash
+		out[k] = v
+	}
+	return out, nil
 }
 
 func whereClause(conds []string) string {

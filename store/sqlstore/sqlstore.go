@@ -3,6 +3,9 @@
 // review and per-account aggregates. It sits at the end of the pipeline:
 // the store role's consumer reads verdicts from event.TopicFlags and hands
 // them to WriteVerdicts, and the api role reads through event.ReadService.
+// Every distinct verdict received is kept in verdict_history; a later one
+// from other lexicons (a replayed lexicon change) re-judges a stored post
+// (rejudge.go).
 //
 // SQLite (modernc.org/sqlite, pure Go) is the embedded dialect. Everything
 // that differs between databases lives in dialect.go and in the dialect's
@@ -203,6 +206,10 @@ func (t *tx) Rollback() error { return t.tx.Rollback() }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.d.rebind(query), args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {

@@ -27,11 +27,21 @@ func (e *BadVerdictError) Unwrap() error { return e.Err }
 
 // WriteVerdicts stores a batch of verdicts in one transaction.
 //
-// It is idempotent on (platform, post_id): a post already stored (a Kafka
-// redelivery, or the same post twice in the batch) is skipped, and the
-// flag, account aggregates, handles, categories and lists are only updated
-// for posts this call inserted, so writing a verdict again changes
-// nothing. The first verdict on a post wins; a later one is not stored.
+// The first verdict on a post stores the post as captured (raw payload,
+// its SHA-256, capture time: these never change afterwards), its verdict,
+// its flag and its share of the account aggregates. Every distinct verdict
+// received is kept in verdict_history, keyed by (post, lexicon, lexicon
+// hash, classification time).
+//
+// A later verdict on a stored post re-judges it (see rejudge.go) only when
+// it is new to the history, judged the same payload, comes from other
+// lexicons (lexicon or lexicon hash differ from the current verdict's) and
+// was classified later than the current verdict. Anything else, a Kafka
+// redelivery, a second verdict from the same lexicons (a classify
+// redelivery) or an older verdict arriving out of order, is recorded in
+// the history at most and changes nothing else, so writing a verdict again
+// is a no-op. Within a batch, verdicts apply in order: the post ends as
+// it would had each come in a batch of its own.
 //
 // Each verdict is checked first (identity present, Raw present and hashing
 // to RawSHA256, times and score storable); the first bad one is returned as
@@ -64,12 +74,20 @@ func (s *Store) WriteVerdicts(ctx context.Context, vs []event.Verdict) error {
 // verdictRow is a verdict checked and encoded for its columns, done before
 // the transaction so that nothing that can fail on bad input runs inside it.
 type verdictRow struct {
-	v          *event.Verdict
-	createdAt  any // encodeTime
-	capturedAt any
-	verdict    string // the verdict without its post, as JSON
-	// The flag's columns, set when the verdict is flagged.
+	v            *event.Verdict
+	createdAt    any // encodeTime
+	capturedAt   any
+	classifiedAt any
+	verdict      string // the verdict without its post, as JSON
+	// The JSON arrays of the flag's and the history's columns.
 	categories, tags, matches, lists string
+	// key is the verdict's key in verdict_history.
+	key historyKey
+}
+
+// historyKey is the unique key of verdict_history.
+type historyKey struct {
+	platform, id, lexicon, lexiconHash, classifiedAt string
 }
 
 // verdictNoPost encodes a Verdict without its Post: the posts row holds
@@ -109,18 +127,21 @@ func encodeVerdict(v *event.Verdict, r *verdictRow) error {
 			return event.Errorf(event.EINVALID, "post %s: %s %s is outside years 1 to 9999", p.Ref(), t.name, t.t)
 		}
 	}
-	*r = verdictRow{v: v, createdAt: encodeTime(p.CreatedAt), capturedAt: encodeTime(p.CapturedAt)}
+	*r = verdictRow{v: v, createdAt: encodeTime(p.CreatedAt), capturedAt: encodeTime(p.CapturedAt),
+		classifiedAt: encodeTime(v.ClassifiedAt)}
+	r.key = historyKey{p.Platform, p.ID, v.Lexicon, v.LexiconHash, ""}
+	if !v.ClassifiedAt.IsZero() {
+		r.key.classifiedAt = formatTime(v.ClassifiedAt)
+	}
 	b, err := json.Marshal(verdictNoPost{Verdict: v})
 	if err != nil {
 		return event.Errorf(event.EINVALID, "post %s: verdict cannot be encoded: %v", p.Ref(), err)
 	}
 	r.verdict = string(b)
-	if v.Flagged {
-		err := errors.Join(jsonArray(&r.categories, v.Categories), jsonArray(&r.tags, v.Tags),
-			jsonArray(&r.matches, v.Matches), jsonArray(&r.lists, v.Lists))
-		if err != nil {
-			return event.Errorf(event.EINVALID, "post %s: flag cannot be encoded: %v", p.Ref(), err)
-		}
+	err = errors.Join(jsonArray(&r.categories, v.Categories), jsonArray(&r.tags, v.Tags),
+		jsonArray(&r.matches, v.Matches), jsonArray(&r.lists, v.Lists))
+	if err != nil {
+		return event.Errorf(event.EINVALID, "post %s: verdict cannot be encoded: %v", p.Ref(), err)
 	}
 	return nil
 }
@@ -145,16 +166,42 @@ func jsonArray[T any](dst *string, s []T) error {
 // stored is left as it is and not returned.
 var insertPosts = valuesSQL{
 	head: `INSERT INTO posts (platform, post_id, author_id, handle, name, text, created_at,
-	url, lang, captured_at, source, raw, raw_sha256, lexicon, pipeline, flagged, verdict, stored_at)`,
-	cols: 18,
+	url, lang, captured_at, source, raw, raw_sha256, lexicon, lexicon_hash, pipeline, flagged,
+	verdict, classified_at, stored_at)`,
+	cols: 20,
 	tail: `ON CONFLICT (platform, post_id) DO NOTHING RETURNING platform, post_id`,
 }
 
 var insertFlags = valuesSQL{
 	head: `INSERT INTO flags (platform, post_id, author_id, handle, score, categories, tags,
-	matches, lists, lexicon, pipeline, created_at, post_created_at)`,
-	cols: 13,
+	matches, lists, lexicon, lexicon_hash, pipeline, created_at, post_created_at)`,
+	cols: 14,
 	tail: `RETURNING id, platform, post_id`,
+}
+
+// insertHistory records verdicts; one already in the history (a
+// redelivery) is left as it is. insertHistoryReturning also returns the
+// keys of the verdicts it inserted.
+var (
+	insertHistory = valuesSQL{
+		head: `INSERT INTO verdict_history (platform, post_id, lexicon, lexicon_hash, pipeline,
+	classified_at, raw_sha256, flagged, score, categories, tags, matches, lists, received_at)`,
+		cols: 14,
+		tail: `ON CONFLICT DO NOTHING`,
+	}
+	insertHistoryReturning = valuesSQL{
+		head: insertHistory.head,
+		cols: insertHistory.cols,
+		tail: insertHistory.tail + ` RETURNING platform, post_id, lexicon, lexicon_hash, classified_at`,
+	}
+)
+
+// historyArgs appends the insertHistory arguments of r to args.
+func historyArgs(args []any, r *verdictRow, now any) []any {
+	v := r.v
+	return append(args, r.key.platform, r.key.id, v.Lexicon, v.LexiconHash, v.Pipeline,
+		r.classifiedAt, v.Post.RawSHA256, v.Flagged, v.Score, r.categories, r.tags, r.matches,
+		r.lists, now)
 }
 
 var insertFlagCategories = valuesSQL{
@@ -213,17 +260,18 @@ var insertAccountLists = valuesSQL{
 
 // writeQueries are the statements of writeVerdicts.
 var writeQueries = []*valuesSQL{
-	&insertPosts, &insertFlags, &insertFlagCategories,
+	&insertPosts, &insertHistory, &insertHistoryReturning, &insertFlags, &insertFlagCategories,
 	&upsertHandles, &upsertAccounts, &upsertAccountCategories, &insertAccountLists,
 }
 
 type postKey struct{ platform, id string }
 
-// writeVerdicts inserts the posts, then the flags of the new flagged ones,
-// then folds the new posts into their accounts.
+// writeVerdicts inserts the posts, records the verdicts in the history,
+// inserts the flags of the new flagged posts, folds the new posts into
+// their accounts, and then re-judges stored posts with the later verdicts.
 func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
-	// Within the batch the first verdict on a post wins, as it would
-	// had the second come in a later batch.
+	// Within the batch the first verdict on a post inserts it; the
+	// others are taken as they would be in a later batch (re-judgement).
 	seen := make(map[postKey]bool, len(rows))
 	args := make([]any, 0, len(rows)*insertPosts.cols)
 	now := encodeTime(tx.now)
@@ -237,7 +285,7 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 		seen[k] = false // not known to be new until the insert says so
 		args = append(args, p.Platform, p.ID, p.Author.ID, p.Author.Handle, p.Author.Name,
 			p.Text, r.createdAt, p.URL, p.Lang, r.capturedAt, p.Source, p.Raw, p.RawSHA256,
-			v.Lexicon, v.Pipeline, v.Flagged, r.verdict, now)
+			v.Lexicon, v.LexiconHash, v.Pipeline, v.Flagged, r.verdict, r.classifiedAt, now)
 	}
 	err := tx.queryValues(ctx, &insertPosts, args, func(rs *sql.Rows) error {
 		var k postKey
@@ -251,18 +299,64 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 		return fmt.Errorf("insert posts: %w", err)
 	}
 
-	// Only the posts just inserted go further: a post stored before (a
-	// redelivery) changes nothing else.
+	// The history. The verdict that inserted a post is new to it and
+	// needs no RETURNING; of the others, those that come back are new, and
+	// only they can re-judge a post (a redelivery cannot). The rows of one
+	// statement have distinct keys.
+	fresh := map[historyKey]bool{}
+	inserting := map[postKey]bool{}
+	var others []any
+	args = args[:0]
+	for i := range rows {
+		r := &rows[i]
+		if _, dup := fresh[r.key]; dup {
+			continue
+		}
+		k := postKey{r.key.platform, r.key.id}
+		if seen[k] && !inserting[k] {
+			inserting[k] = true
+			fresh[r.key] = true
+			args = historyArgs(args, r, now)
+		} else {
+			fresh[r.key] = false
+			others = historyArgs(others, r, now)
+		}
+	}
+	if err := tx.execValues(ctx, &insertHistory, args); err != nil {
+		return fmt.Errorf("insert verdict history: %w", err)
+	}
+	err = tx.queryValues(ctx, &insertHistoryReturning, others, func(rs *sql.Rows) error {
+		var k historyKey
+		var at sql.NullString
+		if err := rs.Scan(&k.platform, &k.id, &k.lexicon, &k.lexiconHash, &at); err != nil {
+			return err
+		}
+		k.classifiedAt = at.String
+		fresh[k] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("insert verdict history: %w", err)
+	}
+
+	// Only the posts just inserted go further here: a post stored before
+	// changes only by re-judgement, below.
 	accounts := newAccountDeltas()
 	args = args[:0]
+	var later []*verdictRow // verdicts that may re-judge a stored post, in order
 	for i := range rows {
 		r := &rows[i]
 		v, p := r.v, &r.v.Post
 		k := postKey{p.Platform, p.ID}
 		if !seen[k] {
+			if fresh[r.key] {
+				fresh[r.key] = false // a later duplicate in the batch is not new
+				later = append(later, r)
+			}
 			continue
 		}
 		seen[k] = false // a later duplicate in the batch is not new
+		fresh[r.key] = false
 		accounts.add(v, tx.now)
 		if !v.Flagged {
 			continue
@@ -272,7 +366,7 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 			created = tx.now
 		}
 		args = append(args, p.Platform, p.ID, p.Author.ID, p.Author.Handle, v.Score,
-			r.categories, r.tags, r.matches, r.lists, v.Lexicon, v.Pipeline,
+			r.categories, r.tags, r.matches, r.lists, v.Lexicon, v.LexiconHash, v.Pipeline,
 			encodeTime(created), r.createdAt)
 	}
 	flagIDs := map[postKey]int64{}
@@ -305,7 +399,13 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 	if err := tx.execValues(ctx, &insertFlagCategories, args); err != nil {
 		return fmt.Errorf("insert flag categories: %w", err)
 	}
-	return writeAccounts(ctx, tx, accounts.order)
+	if err := writeAccounts(ctx, tx, accounts.order); err != nil {
+		return err
+	}
+	if len(later) == 0 {
+		return nil
+	}
+	return rejudge(ctx, tx, later)
 }
 
 // writeAccounts writes the batch's account deltas: handles, then the
