@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigilhq/vigil/bus"
+	"github.com/vigilhq/vigil/classify/reload/redisnotify"
 	"github.com/vigilhq/vigil/event"
 	"github.com/vigilhq/vigil/examples"
 )
@@ -27,6 +29,7 @@ type Config struct {
 	Classify ClassifyConfig `yaml:"classify"`
 	Store    StoreConfig    `yaml:"store"`
 	HTTP     HTTPConfig     `yaml:"http"`
+	Redis    RedisConfig    `yaml:"redis"`
 	Limits   event.Limits   `yaml:"limits"`
 
 	// DataDir holds the SQLite database, the embedded broker's log and the
@@ -54,6 +57,9 @@ type ClassifyConfig struct {
 	// Domains are domain lists (CSV: domain,list,category,note,source):
 	// a post linking to a listed site matches the entry's category.
 	Domains []string `yaml:"domains"`
+	// Brands are brand lists (CSV: brand,owner,category,note,source): a
+	// brand named in a post matches the entry's category.
+	Brands []string `yaml:"brands"`
 }
 
 // StoreConfig configures the SQL store.
@@ -67,6 +73,18 @@ type HTTPConfig struct {
 	Addr string `yaml:"addr"`
 }
 
+// RedisConfig configures the Redis server that replicas share. Without
+// one, a classify replica reloads its lexicons on a file change or SIGHUP
+// only; with one, `vigil lexicon reload` reaches every replica.
+type RedisConfig struct {
+	// Addr is host:port; empty (the default) means no Redis. Env
+	// VIGIL_REDIS_ADDR.
+	Addr string `yaml:"addr"`
+	// ReloadChannel is the pub/sub channel of lexicon reload notices.
+	// Default "vigil:lexicon-reload".
+	ReloadChannel string `yaml:"reload_channel"`
+}
+
 // defaultConfigName is the demo configuration embedded in the binary.
 const defaultConfigName = "vigil.yaml"
 
@@ -76,7 +94,8 @@ func loadConfig(path string, env func(string) string) (*Config, error) {
 	var (
 		data []byte
 		err  error
-		cfg  = &Config{Kafka: bus.Defaults(), DataDir: "data", HTTP: HTTPConfig{Addr: "127.0.0.1:8080"}}
+		cfg  = &Config{Kafka: bus.Defaults(), DataDir: "data", HTTP: HTTPConfig{Addr: "127.0.0.1:8080"},
+			Redis: RedisConfig{ReloadChannel: redisnotify.DefaultChannel}}
 	)
 	if path == "" {
 		cfg.file, cfg.fsys = "examples/"+defaultConfigName+" (embedded)", examples.FS
@@ -152,6 +171,9 @@ func (c *Config) applyEnv(env func(string) string) {
 	if v := env("VIGIL_SQLITE"); v != "" {
 		c.Store.SQLite = v
 	}
+	if v := env("VIGIL_REDIS_ADDR"); v != "" {
+		c.Redis.Addr = v
+	}
 }
 
 // Validate checks what can be checked without starting anything: the
@@ -172,7 +194,7 @@ func (c *Config) Validate() error {
 		}
 		names[s.Name] = true
 	}
-	for _, p := range slices.Concat(c.Classify.Lexicons, c.Classify.Accounts, c.Classify.Domains) {
+	for _, p := range slices.Concat(c.Classify.Lexicons, c.Classify.Accounts, c.Classify.Domains, c.Classify.Brands) {
 		if _, err := fs.Stat(c.fsys, p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.file, err))
 		}
@@ -182,6 +204,14 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data directory is empty"))
+	}
+	if c.Redis.ReloadChannel == "" {
+		errs = append(errs, fmt.Errorf("%s: redis.reload_channel: must not be empty (default %q)", c.file, redisnotify.DefaultChannel))
+	}
+	if c.Redis.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Redis.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: redis.addr %q: want host:port (%v)", c.file, c.Redis.Addr, err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -58,7 +58,8 @@ func commands() []command {
 	return []command{
 		{"run", "run the pipeline (every role, embedded, by default)", cmdRun},
 		{"classify", "classify posts from standard input, offline", cmdClassify},
-		{"lexicon", "lexicon tools: check", cmdLexicon},
+		{"replay", "replay the posts topic through new lexicons: what would change", cmdReplay},
+		{"lexicon", "lexicon tools: check, reload (every running classify replica)", cmdLexiconTools},
 		{"config", "configuration tools: check", cmdConfig},
 		{"text", "text tools: to-unicode (Zawgyi to Unicode), normalize", cmdText},
 		{"bench", "benchmarks: pipeline", cmdBench},

@@ -10,9 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,8 +26,10 @@ import (
 	"github.com/vigilhq/vigil/bus"
 	"github.com/vigilhq/vigil/classify"
 	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/brands"
 	"github.com/vigilhq/vigil/classify/domains"
 	"github.com/vigilhq/vigil/classify/lexicon"
+	"github.com/vigilhq/vigil/classify/reload/redisnotify"
 	"github.com/vigilhq/vigil/event"
 	"github.com/vigilhq/vigil/ingest"
 	"github.com/vigilhq/vigil/ingest/file"
@@ -160,6 +165,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			closers = append(closers, emb.Close)
 			kcfg.Brokers = emb.Brokers()
 			log.Info("embedded Kafka broker started", "brokers", strings.Join(kcfg.Brokers, ","), "dir", filepath.Join(cfg.DataDir, "kafka"))
+			// For `vigil replay` on the same data directory; removed on shutdown.
+			removeAddr, err := writeKafkaAddr(cfg.DataDir, kcfg.Brokers)
+			if err != nil {
+				return err
+			}
+			closers = append(closers, removeAddr)
 		}
 		if err := kcfg.Validate(); err != nil {
 			return err
@@ -210,6 +221,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 		closers = append(closers, func() { c.Close() })
 		role(targetClassify, c.Run)
+		stop, err := m.lexiconReloads(c, cl, reg, role)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, stop)
 	}
 	if m.has(targetIngest) {
 		sources, err := m.sources()
@@ -290,7 +306,75 @@ func (m *Main) classifier() (*classify.Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms})
+	brs, err := brands.LoadFiles(cfg.fsys, cfg.Classify.Brands...)
+	if err != nil {
+		return nil, err
+	}
+	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms, Brands: brs})
+}
+
+// lexiconReloads wires the classify role's reloads: a Reloader watching
+// the files m.classifier reads, SIGHUP, and, when redis.addr is set, the
+// reload notices of `vigil lexicon reload`. It adds their loops with role
+// and returns what undoes the wiring once they have stopped.
+func (m *Main) lexiconReloads(c *classify.Role, current *classify.Classifier, reg prometheus.Registerer, role func(string, func(context.Context) error)) (stop func(), err error) {
+	cfg, log, files := m.Config, m.Log, m.classifierFiles()
+	rl, err := classify.NewReloader(classify.ReloaderConfig{
+		Build: m.classifier, Files: files, Swap: c.Swap, Current: current,
+	}, log, reg)
+	if err != nil {
+		return nil, err
+	}
+	role("lexicon-reload", rl.Run)
+
+	// Registered before any role starts, so that from then on SIGHUP
+	// reloads instead of ending the process (its default action).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	role("lexicon-sighup", func(ctx context.Context) error {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-hup:
+				rl.Reload(classify.TriggerSignal, "SIGHUP")
+			}
+		}
+	})
+	stop = func() { signal.Stop(hup) }
+
+	if cfg.Redis.Addr == "" {
+		log.Info("lexicons reload on a file change or SIGHUP (no redis.addr: no reload notices)", "files_watched", len(files))
+		return stop, nil
+	}
+	client := newRedisClient(cfg.Redis.Addr, log)
+	role("lexicon-notices", func(ctx context.Context) error {
+		return redisnotify.Subscribe(ctx, client, cfg.Redis.ReloadChannel, func(n redisnotify.Notice) {
+			rl.Reload(classify.TriggerNotice, n.String())
+		}, log.With("redis", cfg.Redis.Addr))
+	})
+	log.Info("lexicons reload on a file change, SIGHUP or a reload notice", "files_watched", len(files), "redis", cfg.Redis.Addr, "channel", cfg.Redis.ReloadChannel)
+	return func() { signal.Stop(hup); client.Close() }, nil
+}
+
+// classifierFiles are the files m.classifier reads, as paths on disk;
+// none for the embedded demo configuration. Keep it in step with
+// m.classifier: a file it reads and this does not list is reloaded only on
+// SIGHUP or a notice.
+func (m *Main) classifierFiles() []string {
+	cfg := m.Config
+	dir, ok := cfg.fsys.(dirFS)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range slices.Concat(cfg.Classify.Lexicons, cfg.Classify.Accounts, cfg.Classify.Domains, cfg.Classify.Brands) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(string(dir), p)
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func (m *Main) sources() ([]ingest.Source, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigilhq/vigil/classify"
 	"github.com/vigilhq/vigil/classify/accounts"
+	"github.com/vigilhq/vigil/classify/brands"
 	"github.com/vigilhq/vigil/classify/domains"
 	"github.com/vigilhq/vigil/classify/lexicon"
 )
@@ -26,12 +27,13 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 		"standard output, in input order. Lines that are not valid posts are reported\n"+
 		"on standard error with their line number, and the exit status is then 1.",
 		"  vigil classify --lexicon examples/lexicon.yaml --accounts examples/accounts.csv \\\n"+
-			"      --domains examples/domains.csv < examples/posts.jsonl\n"+
+			"      --domains examples/domains.csv --brands examples/brands.csv < examples/posts.jsonl\n"+
 			"  vigil classify --lexicon lexicon.yaml --all < posts.jsonl | jq 'select(.flagged)'", sio.Stderr)
-	var lexs, accs, doms stringList
+	var lexs, accs, doms, brs stringList
 	fs.Var(&lexs, "lexicon", "Lexicon file (YAML); repeatable, at least one.")
 	fs.Var(&accs, "accounts", "Account-list file (CSV); repeatable.")
 	fs.Var(&doms, "domains", "Domain-list file (CSV); repeatable. Links to a listed site match its category.")
+	fs.Var(&brs, "brands", "Brand-list file (CSV: brand,owner,category,note,source); repeatable. A brand named in a post matches its category.")
 	all := fs.Bool("all", false, "Print a verdict for unflagged posts too.")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -42,7 +44,7 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q (posts are read from standard input)", errUsage, fs.Args())
 	}
-	c, err := loadClassifier(lexs, accs, doms)
+	c, err := loadClassifier(lexs, accs, doms, brs)
 	if err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 }
 
 // loadClassifier builds a classifier from files on disk.
-func loadClassifier(lexPaths, accPaths, domPaths []string) (*classify.Classifier, error) {
+func loadClassifier(lexPaths, accPaths, domPaths, brandPaths []string) (*classify.Classifier, error) {
 	var lexs []*lexicon.Lexicon
 	for _, p := range lexPaths {
 		l, err := lexicon.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
@@ -90,7 +92,19 @@ func loadClassifier(lexPaths, accPaths, domPaths []string) (*classify.Classifier
 	if err != nil {
 		return nil, err
 	}
-	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms})
+	var brandParts []*brands.Lists
+	for _, p := range brandPaths {
+		l, err := brands.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
+		if err != nil {
+			return nil, err
+		}
+		brandParts = append(brandParts, l)
+	}
+	brs, err := brands.Merge(brandParts...)
+	if err != nil {
+		return nil, err
+	}
+	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms, Brands: brs})
 }
 
 func cmdLexicon(_ context.Context, args []string, sio IO) error {
@@ -210,7 +224,7 @@ func cmdConfig(_ context.Context, args []string, sio IO) error {
 	if _, err := m.classifier(); err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.Stderr, "%s: OK (%d source(s), %d lexicon(s), %d account list(s), %d domain list(s))\n",
-		cfg.file, len(cfg.Sources), len(cfg.Classify.Lexicons), len(cfg.Classify.Accounts), len(cfg.Classify.Domains))
+	fmt.Fprintf(sio.Stderr, "%s: OK (%d source(s), %d lexicon(s), %d account list(s), %d domain list(s), %d brand list(s))\n",
+		cfg.file, len(cfg.Sources), len(cfg.Classify.Lexicons), len(cfg.Classify.Accounts), len(cfg.Classify.Domains), len(cfg.Classify.Brands))
 	return nil
 }
