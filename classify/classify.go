@@ -26,7 +26,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/vigilhq/vigil/classify/accounts"
 	"github.com/vigilhq/vigil/classify/brands"
@@ -379,7 +378,6 @@ func (c *Classifier) Classify(p *event.Post) event.Verdict {
 	sc := scratchPool.Get().(*scratch)
 	defer sc.put()
 	n := c.prepare(p.Text, sc)
-	sc.toks = scan(n.Text, sc.toks[:0])
 	hits := c.match(n.Text, sc.toks, sc.hits[:0])
 	var flagging, tags []string
 	for _, h := range hits {
@@ -413,15 +411,15 @@ func (c *Classifier) Classify(p *event.Post) event.Verdict {
 // scratch holds the buffers of one Classify call, reused through a pool so
 // that a post that matches nothing allocates almost nothing.
 type scratch struct {
-	lower []byte
-	toks  []tok
-	hits  []hit
+	toks []tok
+	hits []hit
+	fold foldBuffers
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 func (sc *scratch) put() {
-	if cap(sc.lower) > 1<<20 || cap(sc.toks) > 1<<16 || cap(sc.hits) > 1<<12 {
+	if cap(sc.toks) > 1<<16 || cap(sc.hits) > 1<<12 || cap(sc.fold.offsets) > 1<<20 {
 		return // a huge post: let its buffers go
 	}
 	clear(sc.hits[:cap(sc.hits)]) // drop the pointers to terms
@@ -429,36 +427,48 @@ func (sc *scratch) put() {
 	scratchPool.Put(sc)
 }
 
-// quickNormalizer is a Normalizer that can tell, in one cheap pass, that a
-// text needs nothing but ASCII case folding, so that the classifier matches
-// it as written without building an offset map. FoldingNormalizer and
-// MyanmarNormalizer have it; most posts take this path.
+// quickNormalizer is a Normalizer of this package that lets the classifier
+// take the quick path: text that plainASCII accepts (folding would only
+// lower its ASCII letters) and, when it has Myanmar script, that
+// quickMyanmar accepts, is matched as written, without building an offset
+// map, and cut into tokens in the same pass (scanQuick). Most posts take
+// this path.
 type quickNormalizer interface {
-	// quick reports (plain) that the Normalizer would return text with
-	// its ASCII letters lowered and every byte mapped back to itself, and
-	// (upper) whether text has ASCII upper case. false only means "not
-	// sure".
-	quick(text string) (plain, upper bool)
+	// quickMyanmar reports that text, which has Myanmar script, which
+	// plainASCII accepts and whose Burmese is in canonical order, comes
+	// out of the normaliser with only its ASCII letters lowered. false
+	// only means "not sure".
+	quickMyanmar(text string) bool
 }
 
-// prepare returns the text to match. Text that needs only its case folded
-// comes back with nil Offsets (each byte maps to itself), lowered into
-// sc.lower when it has upper case: that string lives only as long as the
-// Classify call.
+// prepare returns the text to match and leaves its tokens in sc.toks. Text
+// that needs only its ASCII case folded comes back as it is, with nil
+// Offsets (each byte maps to itself): the matcher compares tokens with
+// terms ignoring ASCII case (hashes are of lowered bytes, and eqFold), so
+// no lowered copy is made. Otherwise the normaliser's result, written into
+// sc's buffers when it can.
 func (c *Classifier) prepare(text string, sc *scratch) Normalized {
 	if q, ok := c.norm.(quickNormalizer); ok {
-		if plain, upper := q.quick(text); plain {
-			if !upper {
-				return Normalized{Text: text}
-			}
-			sc.lower = sc.lower[:0]
-			for i := 0; i < len(text); i++ {
-				sc.lower = append(sc.lower, asciiLower[text[i]])
-			}
-			return Normalized{Text: unsafe.String(unsafe.SliceData(sc.lower), len(sc.lower))}
+		toks, plain, myanmar := scanQuick(text, sc.toks[:0])
+		sc.toks = toks
+		if plain && (!myanmar || q.quickMyanmar(text)) {
+			return Normalized{Text: text}
 		}
 	}
-	return c.normalize(text)
+	var n Normalized
+	if s, ok := c.norm.(scratchNormalizer); ok {
+		n = s.normalizeScratch(text, &sc.fold)
+	} else {
+		n = c.normalize(text)
+	}
+	sc.toks = scan(n.Text, sc.toks[:0])
+	return n
+}
+
+// scratchNormalizer is a Normalizer of this package that can write its
+// result into reusable buffers; the classifier trusts its offsets.
+type scratchNormalizer interface {
+	normalizeScratch(text string, fb *foldBuffers) Normalized
 }
 
 // normalize runs the normaliser, falling back to the text as written when

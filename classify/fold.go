@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -105,6 +106,65 @@ func fold(text string) Normalized {
 	return f.encode(len(text))
 }
 
+// foldBuffers are buffers that normalisation inside the classifier reuses
+// from post to post (through its scratch pool): the folding of a post that
+// misses the quick path then allocates next to nothing.
+type foldBuffers struct {
+	units   []unit
+	text    []byte
+	offsets []int
+}
+
+// normalizeScratch is Normalize, writing into fb: the result's Text and
+// Offsets are valid only until fb is used again.
+func (FoldingNormalizer) normalizeScratch(text string, fb *foldBuffers) Normalized {
+	if plain, _ := plainASCII(text); plain {
+		fb.text, fb.offsets = fb.text[:0], fb.offsets[:0]
+		start, upper := 0, false
+		for i := 0; i < len(text); i++ {
+			c := text[i]
+			if utf8.RuneStart(c) {
+				start = i
+			}
+			if 'A' <= c && c <= 'Z' {
+				c, upper = c+'a'-'A', true
+			}
+			fb.text = append(fb.text, c)
+			fb.offsets = append(fb.offsets, start)
+		}
+		fb.offsets = append(fb.offsets, len(text))
+		n := Normalized{Text: unsafe.String(unsafe.SliceData(fb.text), len(fb.text)), Offsets: fb.offsets}
+		if upper {
+			n.Transforms = []string{TransformCasefold}
+		}
+		return n
+	}
+	f := folding{units: fb.units[:0]}
+	f.decode(text)
+	f.words()
+	f.joinSpaced()
+	fb.units = f.units[:0]
+	return f.encodeInto(len(text), fb)
+}
+
+// encodeInto is encode, writing into fb.
+func (f *folding) encodeInto(origLen int, fb *foldBuffers) Normalized {
+	fb.text, fb.offsets = fb.text[:0], fb.offsets[:0]
+	for _, u := range f.units {
+		n := len(fb.text)
+		if u.raw {
+			fb.text = append(fb.text, byte(u.r))
+		} else {
+			fb.text = utf8.AppendRune(fb.text, u.r)
+		}
+		for range len(fb.text) - n {
+			fb.offsets = append(fb.offsets, u.off)
+		}
+	}
+	fb.offsets = append(fb.offsets, origLen)
+	return Normalized{Text: unsafe.String(unsafe.SliceData(fb.text), len(fb.text)), Offsets: fb.offsets, Transforms: f.transforms()}
+}
+
 // NormalizeTerm implements TermNormalizer: terms are folded as posts are.
 func (n FoldingNormalizer) NormalizeTerm(term string) Normalized {
 	return n.Normalize(term)
@@ -146,7 +206,9 @@ var stepNames = [numSteps]string{
 // decode does the steps that need one character at a time: invisible
 // characters, NFKC, case and accents.
 func (f *folding) decode(text string) {
-	f.units = make([]unit, 0, utf8.RuneCountInString(text))
+	if f.units == nil {
+		f.units = make([]unit, 0, utf8.RuneCountInString(text))
+	}
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		switch {
@@ -400,6 +462,11 @@ func (f *folding) encode(origLen int) Normalized {
 		}
 	}
 	offsets = append(offsets, origLen)
+	return Normalized{Text: b.String(), Offsets: offsets, Transforms: f.transforms()}
+}
+
+// transforms names the steps that changed something, in order.
+func (f *folding) transforms() []string {
 	var transforms []string
 	for step, done := range f.done {
 		if done {
@@ -409,7 +476,7 @@ func (f *folding) encode(origLen int) Normalized {
 			transforms = append(transforms, stepNames[step])
 		}
 	}
-	return Normalized{Text: b.String(), Offsets: offsets, Transforms: transforms}
+	return transforms
 }
 
 // isWordUnit reports the characters words are folded over: letters, marks
@@ -476,97 +543,148 @@ var confusableLatin = map[rune]rune{
 }
 
 // plainASCII reports text that folding leaves as it is but for ASCII
-// upper case (upper): ASCII and Myanmar script without a digit or leet sign
-// in a word with letters, a letter three times over or three single letters
+// upper case (upper): ASCII, Myanmar script and a few signs that folding
+// never touches (stableSign), without a digit or leet sign in a word with
+// letters, a letter three times over or three single letters or digits
 // written apart. It may say false for text that folds to itself; it never
-// says true for text that does not.
+// says true for text that does not (FuzzFoldingNormalizer checks it).
+//
+// It is the gate of the classifier's quick path, so it reads a word at a
+// time with a table of byte classes.
 func plainASCII(s string) (plain, upper bool) {
 	var (
-		wordStart                = -1
-		letter, digit, innerSign bool
-		singles                  int  // single letters written apart, so far
-		singleEnd                = -2 // where the last single letter ended
+		singles   int  // single letters or digits written apart, so far
+		singleEnd = -2 // the end of the last single one
 	)
-	for i := 0; i <= len(s); i++ {
-		// The common cases first: Burmese outside a word, which changes
-		// nothing here, and lower-case letters inside a word, which can
-		// only make a letter three times over.
-		for wordStart < 0 && i+2 < len(s) && s[i] == 0xE1 && s[i+1]&0xFE == 0x80 && s[i+2]&0xC0 == 0x80 {
-			i += 3 // U+1000..U+107F
-		}
-		for wordStart >= 0 && i < len(s) && 'a' <= s[i] && s[i] <= 'z' {
-			if c := s[i]; s[i-1]|0x20 == c && i >= 2 && s[i-2]|0x20 == c {
-				return false, false
-			}
-			letter = true
-			i++
-		}
-		c := byte(' ')
-		if i < len(s) {
-			c = s[i]
-		}
+	for i := 0; i < len(s); {
+		c := s[i]
 		if c >= utf8.RuneSelf {
 			// Myanmar script is the Myanmar stage's: here it only ends
-			// words, as punctuation does.
-			if c == 0xE1 && i+2 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x81 && s[i+2]&0xC0 == 0x80 {
-				i += 2 // U+1000..U+107F
-			} else if r, size := utf8.DecodeRuneInString(s[i:]); isMyanmar(r) {
-				i += size - 1
-			} else {
+			// words, as punctuation does, and so do stable signs.
+			if c == 0xE1 && i+2 < len(s) && s[i+1]&0xFE == 0x80 && s[i+2]&0xC0 == 0x80 {
+				i += 3 // U+1000..U+107F
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case isMyanmar(r), r == '’':
+			case stableSign(r):
+				// A variation selector that makes the emoji before it
+				// colourful stays with it.
+				if r >= 0x1F300 && strings.HasPrefix(s[i+size:], "\uFE0F") {
+					size += 3
+				}
+			default:
 				return false, false
 			}
-			c = ' '
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-			upper = true
-		}
-		if isASCIIWord(c) || isLeetSign(rune(c)) {
-			if wordStart < 0 {
-				wordStart, letter, digit, innerSign = i, false, false, false
-			}
-			switch {
-			case 'a' <= c && c <= 'z':
-				letter = true
-				if i >= 2 && s[i-1]|0x20 == c && s[i-2]|0x20 == c {
-					return false, false
-				}
-			case '0' <= c && c <= '9':
-				digit = true
-			case c == '$' || c == '@' || i+1 < len(s) && isASCIIWord(s[i+1]):
-				innerSign = true
-			}
+			i += size
 			continue
 		}
-		if wordStart < 0 {
+		if plainClass[c] == pcSpace {
+			i++
 			continue
 		}
-		if letter && (digit || innerSign) {
-			return false, false
+		// A word: letters, digits and the signs leetspeak uses.
+		start := i
+		var flags uint8
+		var p1, p2 byte // the two bytes before, lowered
+		for ; i < len(s); i++ {
+			c := s[i]
+			if c >= utf8.RuneSelf {
+				break
+			}
+			k := plainClass[c]
+			if k == pcSpace {
+				break
+			}
+			if k == pcUpper {
+				upper = true
+				c += 'a' - 'A'
+			}
+			if k&(pcLower|pcUpper) != 0 && c == p1 && c == p2 {
+				return false, false // a letter three times over
+			}
+			if k == pcSignTrailing && i+1 < len(s) && isASCIIWord(s[i+1]) {
+				k = pcSign // ! or | inside a word
+			}
+			flags |= k
+			p2, p1 = p1, c
 		}
-		if i-wordStart == 1 && (letter || digit) && c != '\'' && (wordStart == 0 || s[wordStart-1] != '\'') {
-			if wordStart == singleEnd+1 && isSpacer(unit{r: rune(s[singleEnd])}) {
+		if flags&(pcLower|pcUpper) != 0 && flags&(pcDigit|pcSign) != 0 {
+			return false, false // leetspeak, or a digit in a word with letters
+		}
+		if i-start == 1 && flags&(pcLower|pcUpper|pcDigit) != 0 &&
+			!apostropheBefore(s, start) && !strings.HasPrefix(s[i:], "'") && !strings.HasPrefix(s[i:], "’") {
+			if start == singleEnd+1 && isSpacer(unit{r: rune(s[singleEnd])}) {
 				singles++
 			} else {
 				singles = 1
 			}
 			if singles >= 3 {
-				return false, false
+				return false, false // letters written apart
 			}
 			singleEnd = i
 		} else {
 			singles = 0
 		}
-		wordStart = -1
 	}
 	return true, upper
+}
+
+// Byte classes for plainASCII (bits, so that a word's classes can be ORed).
+const (
+	pcSpace        uint8 = 0
+	pcLower        uint8 = 1 << iota
+	pcUpper              // an upper-case letter
+	pcDigit              // a digit
+	pcSign               // $ or @, or ! or | followed by a letter or digit
+	pcSignTrailing       // ! or |: punctuation unless a letter or digit follows
+)
+
+var plainClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range utf8.RuneSelf {
+		switch {
+		case 'a' <= c && c <= 'z':
+			t[c] = pcLower
+		case 'A' <= c && c <= 'Z':
+			t[c] = pcUpper
+		case '0' <= c && c <= '9':
+			t[c] = pcDigit
+		case c == '$' || c == '@':
+			t[c] = pcSign
+		case c == '!' || c == '|':
+			t[c] = pcSignTrailing
+		}
+	}
+	return t
+}()
+
+// apostropheBefore reports whether s[:i] ends with an apostrophe, ' or ’.
+func apostropheBefore(s string, i int) bool {
+	return i > 0 && s[i-1] == '\'' || strings.HasSuffix(s[:i], "’")
+}
+
+// stableSign reports the punctuation and symbols outside ASCII that posts
+// are full of and that folding leaves as they are (no compatibility
+// decomposition, no case, not a mark, not a word character): typographic
+// quotes and dashes, and emoji. plainASCII lets them through, so that a
+// post with a curly quote or an emoji still takes the quick path.
+func stableSign(r rune) bool {
+	switch r {
+	case '‘', '“', '”', '–', '—':
+		return true
+	}
+	if r < 0x1F300 || r > 0x1FAFF || !unicode.Is(unicode.So, r) {
+		return false
+	}
+	var buf [4]byte
+	return norm.NFKC.Properties(buf[:utf8.EncodeRune(buf[:], r)]).Decomposition() == nil
 }
 
 func isASCIIWord(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
-// quick implements quickNormalizer.
-func (FoldingNormalizer) quick(text string) (plain, upper bool) {
-	return plainASCII(text)
-}
+// quickMyanmar implements quickNormalizer: folding leaves Myanmar script
+// alone.
+func (FoldingNormalizer) quickMyanmar(string) bool { return true }

@@ -68,9 +68,16 @@ func FuzzFoldingNormalizer(f *testing.F) {
 	}
 	f.Add("a b c d kiii 4ss $x v.e.r a$$ !x@y")
 	f.Add("ကုလား ABC x.Y.z")
+	f.Add("it’s “v e r m i n” — 🐍\uFE0F r’a t 🐀 a\uFE0F")
+	f.Add("a b cက x y z🐍 p q r’ A-B-C")
+	var fb foldBuffers
 	f.Fuzz(func(t *testing.T, text string) {
 		n := FoldingNormalizer{}.Normalize(text)
 		checkOffsets(t, text, n)
+		// The classifier's reusing variant gives the same result.
+		if s := (FoldingNormalizer{}).normalizeScratch(text, &fb); s.Text != n.Text || !slices.Equal(s.Transforms, n.Transforms) || !slices.Equal(s.Offsets, n.Offsets) {
+			t.Errorf("normalizeScratch(%q) = %q %v %v, Normalize = %q %v %v", text, s.Text, s.Offsets, s.Transforms, n.Text, n.Offsets, n.Transforms)
+		}
 		if plain, _ := plainASCII(text); plain {
 			if s := fold(text); s.Text != n.Text || !slices.Equal(s.Transforms, n.Transforms) || !slices.Equal(s.Offsets, n.Offsets) {
 				t.Fatalf("fast path for %q gives %q %q, but folding %q %q", text, n.Text, n.Transforms, s.Text, s.Transforms)
@@ -98,12 +105,14 @@ func checkOffsets(tb testing.TB, text string, n Normalized) {
 }
 
 func TestPlainASCII(t *testing.T) {
-	for _, s := range []string{"", "a quiet morning", "2024 was a year", "really!", "a b", "x.y", "it's 5 o'clock", "A Quiet Morning", "ကုလား rain"} {
+	for _, s := range []string{"", "a quiet morning", "2024 was a year", "really!", "a b", "x.y", "it's 5 o'clock", "A Quiet Morning", "ကုလား rain",
+		"it’s 5 o’clock", "“quoted” – and — that", "snakes 🐍\uFE0F🐀"} {
 		if plain, _ := plainASCII(s); !plain {
 			t.Errorf("plainASCII(%q) = false", s)
 		}
 	}
-	for _, s := range []string{"é", "v3rmin", "k!ll", "$hit", "a$$", "veeermin", "VEeermin", "a b c", "A.b.C", "@bob", "\u200Bx"} {
+	for _, s := range []string{"é", "v3rmin", "k!ll", "$hit", "a$$", "veeermin", "VEeermin", "a b c", "A.b.C", "@bob", "\u200Bx",
+		"x\uFE0F", "🄰", "a…", "a b cက", "a b c🐍", "x 1 y", "Aaa", "hi!there", "$5a"} {
 		if plain, _ := plainASCII(s); plain {
 			t.Errorf("plainASCII(%q) = true", s)
 		}

@@ -34,21 +34,20 @@ type hit struct {
 // puts spaces between phrases rather than words, ကုလား in "ကု လား".
 func (c *Classifier) match(text string, toks []tok, hits []hit) []hit {
 	for i, t := range toks {
-		node := c.table.head(t.hash)
+		node, flags := c.table.head(t.hash)
 		for j := i; node >= 0; {
-			n := c.table.nodes[node]
-			if n.terms > 0 && c.table.verify(text, toks[i:], j-i, node) {
-				for _, tm := range c.table.terms[n.terms-1] {
+			if flags&hasTerms != 0 && c.table.verify(text, toks[i:], j-i, node) {
+				for _, tm := range c.table.terms[c.table.nodes[node].terms-1] {
 					h := hit{term: tm, start: int(t.start), end: int(toks[j].end), first: i, last: j}
 					if !excepted(text, toks, h) {
 						hits = append(hits, h)
 					}
 				}
 			}
-			if j++; j == len(toks) || n.kids == 0 {
+			if j++; j == len(toks) || flags&hasKids == 0 {
 				break
 			}
-			node = c.table.child(node, toks[j].hash)
+			node, flags = c.table.child(node, toks[j].hash)
 		}
 	}
 	return dedupe(hits)
@@ -73,7 +72,7 @@ func excepted(text string, toks []tok, h hit) bool {
 func tokensAre(text string, toks []tok, want []tokText) bool {
 	for j, w := range want {
 		t := toks[j]
-		if t.hash != w.hash || text[t.start:t.end] != w.text {
+		if t.hash != w.hash || !eqFold(text[t.start:t.end], w.text) {
 			return false
 		}
 	}
@@ -114,7 +113,7 @@ func (c *Classifier) spans(orig string, n Normalized, hits []hit) []event.Match 
 			start, end = originalSpan(orig, n.Offsets, h.start, h.end)
 		}
 		ms[i] = event.Match{TermID: h.term.id, Category: h.term.category, Start: start, End: end, Rule: h.rule}
-		if orig[start:end] != n.Text[h.start:h.end] {
+		if n.Offsets == nil && hasUpper(orig[start:end]) || n.Offsets != nil && orig[start:end] != n.Text[h.start:h.end] {
 			ms[i].Transforms = c.transforms(orig[start:end], n)
 		}
 	}
@@ -165,7 +164,7 @@ func originalSpan(orig string, offsets []int, s, e int) (int, int) {
 	}
 	for end < len(orig) {
 		r, size := utf8.DecodeRuneInString(orig[end:])
-		if !unicode.Is(unicode.Mn, r) {
+		if !unicode.Is(unicode.Mn, r) || isMyanmar(r) { // Myanmar marks are never removed
 			break
 		}
 		end += size

@@ -63,23 +63,26 @@ func (m *MyanmarNormalizer) NormalizeTerm(term string) Normalized {
 	return m.normalize(term, false)
 }
 
-// quick implements quickNormalizer: text of ASCII and Myanmar script that
-// folding leaves alone, whose Burmese is not Zawgyi and is already in
-// canonical order.
-func (m *MyanmarNormalizer) quick(text string) (plain, upper bool) {
-	if plain, upper = plainASCII(text); !plain || !hasMyanmar(text) {
-		return plain, upper
-	}
+// quickMyanmar implements quickNormalizer: Burmese that is not Zawgyi (the
+// quick path has checked its order).
+func (m *MyanmarNormalizer) quickMyanmar(text string) bool {
 	// The detector sees ASCII of either case alike, so the original text
 	// scores as its folded copy would.
-	if m.model.Probability(text) > m.Threshold || !convert.IsCanonical(text) {
-		return false, false
-	}
-	return true, upper
+	return m.model.Probability(text) <= m.Threshold
+}
+
+// normalizeScratch is Normalize with the folding stage writing into fb
+// (see FoldingNormalizer.normalizeScratch).
+func (m *MyanmarNormalizer) normalizeScratch(text string, fb *foldBuffers) Normalized {
+	return m.myanmarStage(FoldingNormalizer{}.normalizeScratch(text, fb), true)
 }
 
 func (m *MyanmarNormalizer) normalize(text string, detect bool) Normalized {
-	n := FoldingNormalizer{}.Normalize(text)
+	return m.myanmarStage(FoldingNormalizer{}.Normalize(text), detect)
+}
+
+// myanmarStage applies the Myanmar steps to the folded text n.
+func (m *MyanmarNormalizer) myanmarStage(n Normalized, detect bool) Normalized {
 	if !hasMyanmar(n.Text) {
 		return n
 	}

@@ -31,7 +31,6 @@ type termTable struct {
 type tnode struct {
 	parent int32 // -1 for a first token
 	terms  int32 // index+1 into termTable.terms; 0 when no form ends here
-	kids   int32 // number of children
 }
 
 // edgeSet maps (node, token hash) to a child node.
@@ -43,10 +42,18 @@ type edgeSet struct {
 }
 
 type eslot struct {
-	hash  uint64
-	from  int32 // the parent node; -1 for the root
-	child int32 // index+1 into nodes; 0: empty
+	hash uint64
+	from int32 // the parent node; -1 for the root
+	// child is (index+1)<<2 | flags (hasTerms, hasKids), so that a walk
+	// reads a node only where a term ends; 0: empty.
+	child int32
 }
+
+// Flags of a node, kept in the edges that lead to it.
+const (
+	hasTerms = 1 << iota // a form of a term ends at the node
+	hasKids              // the node has children
+)
 
 // key mixes a token hash with the node it leaves from.
 func key(from int32, hash uint64) uint64 {
@@ -65,34 +72,34 @@ func newEdgeSet(n int) edgeSet {
 	return edgeSet{filter: make([]uint64, (1<<fbits)/64), fbits: fbits, slots: make([]eslot, size), mask: uint64(size - 1)}
 }
 
-func (e *edgeSet) put(from int32, hash uint64, child int32) {
+func (e *edgeSet) put(from int32, hash uint64, child int32, flags int32) {
 	m := key(from, hash)
 	e.filter[m>>(64-e.fbits)>>6] |= 1 << (m & 63)
 	for j := (m >> 20) & e.mask; ; j = (j + 1) & e.mask {
 		if e.slots[j].child == 0 {
-			e.slots[j] = eslot{hash: hash, from: from, child: child + 1}
+			e.slots[j] = eslot{hash: hash, from: from, child: (child+1)<<2 | flags}
 			return
 		}
 	}
 }
 
-// get returns the child of from reached by a token with the given hash,
-// or -1.
-func (e *edgeSet) get(from int32, hash uint64) int32 {
+// get returns the child of from reached by a token with the given hash and
+// its flags, or -1.
+func (e *edgeSet) get(from int32, hash uint64) (int32, int32) {
 	if len(e.slots) == 0 {
-		return -1
+		return -1, 0
 	}
 	m := key(from, hash)
 	if e.filter[m>>(64-e.fbits)>>6]&(1<<(m&63)) == 0 {
-		return -1
+		return -1, 0
 	}
 	for j := (m >> 20) & e.mask; ; j = (j + 1) & e.mask {
 		s := &e.slots[j]
 		if s.child == 0 {
-			return -1
+			return -1, 0
 		}
 		if s.hash == hash && s.from == from {
-			return s.child - 1
+			return s.child>>2 - 1, s.child & 3
 		}
 	}
 }
@@ -155,34 +162,46 @@ func (b *tableBuilder) build() termTable {
 		texts: make([]string, len(b.nodes)),
 	}
 	for i, bn := range b.nodes {
-		t.nodes[i] = tnode{parent: bn.parent, kids: int32(len(bn.children))}
+		t.nodes[i] = tnode{parent: bn.parent}
 		t.texts[i] = bn.tok.text
 		if len(bn.terms) > 0 {
 			t.terms = append(t.terms, bn.terms)
 			t.nodes[i].terms = int32(len(t.terms))
 		}
 		for _, c := range bn.children {
-			t.next.put(int32(i), b.nodes[c].tok.hash, c)
+			t.next.put(int32(i), b.nodes[c].tok.hash, c, b.flags(c))
 		}
 	}
 	for _, n := range b.heads {
-		t.first.put(-1, b.nodes[n].tok.hash, n)
+		t.first.put(-1, b.nodes[n].tok.hash, n, b.flags(n))
 	}
 	return t
 }
 
-// head returns the node of a first token with the given hash, or -1.
-func (t *termTable) head(hash uint64) int32 { return t.first.get(-1, hash) }
+func (b *tableBuilder) flags(n int32) int32 {
+	var f int32
+	if len(b.nodes[n].terms) > 0 {
+		f |= hasTerms
+	}
+	if len(b.nodes[n].children) > 0 {
+		f |= hasKids
+	}
+	return f
+}
 
-// child returns the child of node reached by a token with the given hash,
-// or -1.
-func (t *termTable) child(node int32, hash uint64) int32 { return t.next.get(node, hash) }
+// head returns the node of a first token with the given hash and its
+// flags, or -1.
+func (t *termTable) head(hash uint64) (int32, int32) { return t.first.get(-1, hash) }
+
+// child returns the child of node reached by a token with the given hash
+// and its flags, or -1.
+func (t *termTable) child(node int32, hash uint64) (int32, int32) { return t.next.get(node, hash) }
 
 // verify reports whether the tokens toks[:j+1] of text are the path to
 // node.
 func (t *termTable) verify(text string, toks []tok, j int, node int32) bool {
 	for ; node >= 0; node, j = t.nodes[node].parent, j-1 {
-		if j < 0 || text[toks[j].start:toks[j].end] != t.texts[node] {
+		if j < 0 || !eqFold(text[toks[j].start:toks[j].end], t.texts[node]) {
 			return false
 		}
 	}

@@ -3,6 +3,8 @@ package classify
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vigilhq/vigil/classify/myanmar/convert"
 )
 
 // tok is a token of the text being matched: a word of a spaced script (a
@@ -37,6 +39,30 @@ var asciiClass, asciiLower = func() (cls [utf8.RuneSelf]runeClass, lower [256]by
 	}
 	return
 }()
+
+// eqFold reports whether s, with its ASCII letters lowered, is t (a
+// normalised token, already in lower case).
+func eqFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if asciiLower[s[i]] != t[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// hasUpper reports whether s has an ASCII upper-case letter.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
 
 // hashString is the hash scan gives a token with the bytes of s. The units
 // hashed are bytes (ASCII letters lowered), except that a rune of the
@@ -136,6 +162,22 @@ func scanWord(s string, i int, toks []tok) (int, []tok) {
 // virama, before an independent vowel or symbol, and before the first of a
 // run of digits.
 func scanMyanmar(s string, i int, toks []tok) (int, []tok) {
+	i, toks, _ = scanMyanmarChecked(s, i, toks, nil)
+	return i, toks
+}
+
+// scanMyanmarChecked is scanMyanmar, feeding every rune to canon as well
+// (when not nil): canonical is false when the run may not be in canonical
+// order (see convert.Checker), or has a rune outside the Myanmar block.
+func scanMyanmarChecked(s string, i int, toks []tok, canon *convert.Checker) (_ int, _ []tok, canonical bool) {
+	canonical = true
+	if canon != nil {
+		if i == 0 {
+			*canon = convert.Checker{}
+		} else {
+			canon.Base() // a run starts after a base: ASCII or a sign
+		}
+	}
 	start, h := i, uint64(fnvOffset)
 	prev := rune(-1)
 	for i < len(s) {
@@ -155,6 +197,9 @@ func scanMyanmar(s string, i int, toks []tok) (int, []tok) {
 			toks = append(toks, tok{start: int32(start), end: int32(i), hash: h})
 			start, h = i, fnvOffset
 		}
+		if canon != nil && canonical {
+			canonical = r < 0x10A0 && canon.Myanmar(r, s[i+size:])
+		}
 		if size == 3 && r < 0x10A0 { // one unit, as hashString takes it
 			h = (h ^ uint64(r)) * fnvPrime
 		} else {
@@ -165,7 +210,7 @@ func scanMyanmar(s string, i int, toks []tok) (int, []tok) {
 		prev = r
 		i += size
 	}
-	return i, append(toks, tok{start: int32(start), end: int32(i), hash: h})
+	return i, append(toks, tok{start: int32(start), end: int32(i), hash: h}), canonical
 }
 
 // Kinds of Myanmar runes, for breakBefore.

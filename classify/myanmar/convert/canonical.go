@@ -77,14 +77,12 @@ func canonicalize(s string) string {
 // answers false and takes the full path.
 func canonicalAlready(s string) bool {
 	var (
-		prevKey   int
-		afterBase bool
-		prev      rune
-		other     bool // a character outside ASCII and the Myanmar block
+		ch    Checker
+		other bool // a character outside ASCII and the Myanmar block
 	)
 	for i := 0; i < len(s); {
 		if c := s[i]; c < 0x80 { // ASCII: bases, never reordered
-			prevKey, afterBase, prev = 0, true, rune(c)
+			ch.Base()
 			i++
 			continue
 		}
@@ -98,44 +96,75 @@ func canonicalAlready(s string) bool {
 			r, size = utf8.DecodeRuneInString(s[i:])
 		}
 		i += size
-		// NFC within the Myanmar block, checked here so that the common
-		// text needs no second pass: the one composition (ဥ + ီ = ဦ) and
-		// the one reordering (့ goes before ် and ္, by combining class).
-		if r == '\u102E' && prev == '\u1025' || r == '\u1037' && (prev == asat || prev == virama) {
-			return false
-		}
-		prev = r
-		inBlock := r >= 0x1000 && r <= 0x109F
-		other = other || !inBlock
-		key := 0
-		if inBlock {
-			key = int(signKeys[r-0x1000])
-		}
-		switch {
-		case r == digitZero || r == digitSeven:
-			return false
-		case r == virama:
-			next, nsize := decodeFast(s[i:])
-			if !isStackConsonant(next) {
+		if r >= 0x1000 && r <= 0x109F {
+			if !ch.Myanmar(r, s[i:]) {
 				return false
 			}
-			i += nsize
-			prev = next
-			key = keyStacked
-		case key == keyAsat && afterBase:
-			key = keyAsatAfterBase
-		case key == 0 && (inBlock && r == '\u108D' || !inBlock && combiningClass(r) != 0):
-			return false
-		case key == 0:
-			prevKey, afterBase = 0, true
 			continue
 		}
-		if key < prevKey {
+		other = true
+		if combiningClass(r) != 0 {
 			return false
 		}
-		prevKey, afterBase = key, false
+		ch.Base()
 	}
 	return !other || norm.NFC.IsNormalString(s)
+}
+
+// Checker is the fast path of Canonicalize one rune at a time, for a
+// caller that reads the text anyway (the classifier's tokenizer): fed every
+// rune of a text in order, it reports false as soon as the text may not be
+// canonical. Its zero value is the state at the start of a text.
+type Checker struct {
+	prevKey   int
+	afterBase bool
+	prev      rune
+	stacked   bool // the last rune was a virama: this one is stacked under it
+}
+
+// Base records a character that is not Myanmar script and is not a
+// combining character: a base, never reordered.
+func (c *Checker) Base() { c.prevKey, c.afterBase, c.prev, c.stacked = 0, true, 0, false }
+
+// Myanmar takes r, a rune of the Myanmar block U+1000..U+109F, and the
+// text after it, and reports false when the text may not be canonical: it
+// is not NFC within the block (ဥ + ီ, or ့ after ် or ္), holds ၀ or ၇, a
+// virama that stacks no consonant, or signs out of storage order.
+func (c *Checker) Myanmar(r rune, after string) bool {
+	if c.stacked { // the consonant under a virama: part of its unit
+		c.stacked, c.prev = false, r
+		return true
+	}
+	// NFC within the Myanmar block: the one composition (ဥ + ီ = ဦ) and
+	// the one reordering (့ goes before ် and ္, by combining class).
+	if r == '\u102E' && c.prev == '\u1025' || r == '\u1037' && (c.prev == asat || c.prev == virama) {
+		return false
+	}
+	c.prev = r
+	key := int(signKeys[r-0x1000])
+	switch {
+	case r == digitZero || r == digitSeven:
+		return false
+	case r == virama:
+		next, _ := decodeFast(after)
+		if after == "" || !isStackConsonant(next) {
+			return false
+		}
+		c.stacked = true
+		key = keyStacked
+	case key == keyAsat && c.afterBase:
+		key = keyAsatAfterBase
+	case key == 0 && r == '\u108D':
+		return false
+	case key == 0:
+		c.prevKey, c.afterBase = 0, true
+		return true
+	}
+	if key < c.prevKey {
+		return false
+	}
+	c.prevKey, c.afterBase = key, false
+	return true
 }
 
 // hasBurmese reports whether s has a character in U+1000..U+104F, the only

@@ -81,6 +81,9 @@ func FuzzCanonicalize(f *testing.F) {
 			t.Skip()
 		}
 		got := Canonicalize(s)
+		if canonicalAlready(s) && canonicalize(s) != s {
+			t.Errorf("the fast path takes %+q as canonical, but it canonicalizes to %+q", s, canonicalize(s))
+		}
 		if !utf8.ValidString(got) {
 			t.Fatalf("Canonicalize(%+q) = %+q, not valid UTF-8", s, got)
 		}
