@@ -19,7 +19,8 @@ import (
 // lexicons of 100, 10,000 and 100,000 terms. Run with -cpu 1 for figures
 // per core:
 //
-//	go test -run '^$' -bench 'Classify|AhoCorasick|Regexp' -cpu 1 -benchtime 3x .
+//	go test -run '^$' -bench 'HashReference|Classify|AhoCorasick' -cpu 1 -benchtime 3x -count 3 .
+//	go test -run '^$' -bench 'Regexp' -cpu 1 -benchtime 1x .
 //
 // BenchmarkClassify is the whole classification (normalise, match, check
 // boundaries, apply exceptions and rules, explain, build the verdict);
@@ -67,6 +68,29 @@ func BenchmarkClassify(b *testing.B) {
 			reportRate(b, len(posts))
 		})
 	}
+}
+
+// BenchmarkHashReference hashes every post's text (FNV-1a, a multiply per
+// byte, as the tokenizer does) and nothing else: a yardstick for this
+// machine at the time of the run, since the machine is shared. Compare the
+// other figures with it, as ratios.
+func BenchmarkHashReference(b *testing.B) {
+	posts := benchCorpus()
+	b.SetBytes(corpusBytes(posts))
+	var sink uint64
+	for b.Loop() {
+		for _, p := range posts {
+			h := uint64(fnvOffset)
+			for i := 0; i < len(p.Text); i++ {
+				h = (h ^ uint64(p.Text[i])) * fnvPrime
+			}
+			sink += h
+		}
+	}
+	if sink == 1 {
+		b.Log(sink)
+	}
+	reportRate(b, len(posts))
 }
 
 // normalisedCorpus is the corpus as the default normaliser leaves it.
