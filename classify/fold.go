@@ -552,10 +552,7 @@ var confusableLatin = map[rune]rune{
 // It is the gate of the classifier's quick path, so it reads a word at a
 // time with a table of byte classes.
 func plainASCII(s string) (plain, upper bool) {
-	var (
-		singles   int  // single letters or digits written apart, so far
-		singleEnd = -2 // the end of the last single one
-	)
+	spaced := newSpacedRun()
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= utf8.RuneSelf {
@@ -610,25 +607,42 @@ func plainASCII(s string) (plain, upper bool) {
 			flags |= k
 			p2, p1 = p1, c
 		}
-		if flags&(pcLower|pcUpper) != 0 && flags&(pcDigit|pcSign) != 0 {
-			return false, false // leetspeak, or a digit in a word with letters
-		}
-		if i-start == 1 && flags&(pcLower|pcUpper|pcDigit) != 0 &&
-			!apostropheBefore(s, start) && !strings.HasPrefix(s[i:], "'") && !strings.HasPrefix(s[i:], "’") {
-			if start == singleEnd+1 && isSpacer(unit{r: rune(s[singleEnd])}) {
-				singles++
-			} else {
-				singles = 1
-			}
-			if singles >= 3 {
-				return false, false // letters written apart
-			}
-			singleEnd = i
-		} else {
-			singles = 0
+		if !spaced.plainWord(s, start, i, flags) {
+			return false, false
 		}
 	}
 	return true, upper
+}
+
+// spacedRun follows, for plainASCII and scanQuick, the single letters or
+// digits written apart. Its zero value is not ready: use newSpacedRun.
+type spacedRun struct {
+	singles int // single letters or digits written apart, so far
+	end     int // the end of the last single one
+}
+
+func newSpacedRun() spacedRun { return spacedRun{end: -2} }
+
+// plainWord takes the word s[start:i] of plainASCII, whose byte classes
+// are flags, and reports whether folding leaves it alone so far: no
+// leetspeak or digit in a word with letters, and not the third single
+// letter written apart.
+func (r *spacedRun) plainWord(s string, start, i int, flags uint8) bool {
+	if flags&(pcLower|pcUpper) != 0 && flags&(pcDigit|pcSign) != 0 {
+		return false // leetspeak, or a digit in a word with letters
+	}
+	if i-start == 1 && flags&(pcLower|pcUpper|pcDigit) != 0 &&
+		!apostropheBefore(s, start) && !strings.HasPrefix(s[i:], "'") && !strings.HasPrefix(s[i:], "’") {
+		if start == r.end+1 && isSpacer(unit{r: rune(s[r.end])}) {
+			r.singles++
+		} else {
+			r.singles = 1
+		}
+		r.end = i
+		return r.singles < 3 // else letters written apart
+	}
+	r.singles = 0
+	return true
 }
 
 // Byte classes for plainASCII (bits, so that a word's classes can be ORed).

@@ -17,8 +17,7 @@ import (
 // holds it to plainASCII, IsCanonical and scan.
 func scanQuick(s string, toks []tok) (out []tok, ok, hasMyanmar bool) {
 	var (
-		singles   int  // single letters or digits written apart, so far
-		singleEnd = -2 // the end of the last single one
+		spaced    = newSpacedRun()
 		canon     convert.Checker
 		canonical bool
 	)
@@ -110,22 +109,8 @@ func scanQuick(s string, toks []tok) (out []tok, ok, hasMyanmar bool) {
 		if tstart >= 0 {
 			toks = append(toks, tok{start: int32(tstart), end: int32(i), hash: h})
 		}
-		if flags&(pcLower|pcUpper) != 0 && flags&(pcDigit|pcSign) != 0 {
+		if !spaced.plainWord(s, start, i, flags) {
 			return toks, false, hasMyanmar
-		}
-		if i-start == 1 && flags&(pcLower|pcUpper|pcDigit) != 0 &&
-			!apostropheBefore(s, start) && !strings.HasPrefix(s[i:], "'") && !strings.HasPrefix(s[i:], "’") {
-			if start == singleEnd+1 && isSpacer(unit{r: rune(s[singleEnd])}) {
-				singles++
-			} else {
-				singles = 1
-			}
-			if singles >= 3 {
-				return toks, false, hasMyanmar
-			}
-			singleEnd = i
-		} else {
-			singles = 0
 		}
 	}
 	return toks, true, hasMyanmar
