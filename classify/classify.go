@@ -31,6 +31,7 @@ import (
 	"github.com/vigilhq/vigil/classify/brands"
 	"github.com/vigilhq/vigil/classify/domains"
 	"github.com/vigilhq/vigil/classify/lexicon"
+	"github.com/vigilhq/vigil/classify/myanmar/zawgyi"
 	"github.com/vigilhq/vigil/classify/problem"
 	"github.com/vigilhq/vigil/event"
 )
@@ -414,6 +415,7 @@ type scratch struct {
 	toks []tok
 	hits []hit
 	fold foldBuffers
+	zg   zawgyi.Scorer
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -434,11 +436,15 @@ func (sc *scratch) put() {
 // map, and cut into tokens in the same pass (scanQuick). Most posts take
 // this path.
 type quickNormalizer interface {
-	// quickMyanmar reports that text, which has Myanmar script, which
-	// plainASCII accepts and whose Burmese is in canonical order, comes
-	// out of the normaliser with only its ASCII letters lowered. false
-	// only means "not sure".
-	quickMyanmar(text string) bool
+	// startScorer resets s for a new text and returns it, for scanQuick
+	// to feed, or returns nil when the normaliser needs no Zawgyi score.
+	startScorer(s *zawgyi.Scorer) *zawgyi.Scorer
+	// quickMyanmar reports that a text that has Myanmar script, that
+	// plainASCII accepts and whose Burmese is in canonical order comes out
+	// of the normaliser with only its ASCII letters lowered, given the
+	// scorer startScorer returned, fed with the text. false only means
+	// "not sure".
+	quickMyanmar(zg *zawgyi.Scorer) bool
 }
 
 // prepare returns the text to match and leaves its tokens in sc.toks. Text
@@ -449,9 +455,10 @@ type quickNormalizer interface {
 // sc's buffers when it can.
 func (c *Classifier) prepare(text string, sc *scratch) Normalized {
 	if q, ok := c.norm.(quickNormalizer); ok {
-		toks, plain, myanmar := scanQuick(text, sc.toks[:0])
+		zg := q.startScorer(&sc.zg)
+		toks, plain, myanmar := scanQuick(text, sc.toks[:0], zg)
 		sc.toks = toks
-		if plain && (!myanmar || q.quickMyanmar(text)) {
+		if plain && (!myanmar || q.quickMyanmar(zg)) {
 			return Normalized{Text: text}
 		}
 	}

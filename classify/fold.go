@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/vigilhq/vigil/classify/myanmar/zawgyi"
 )
 
 // Transform names reported by FoldingNormalizer, beside SimpleNormalizer's.
@@ -699,6 +701,9 @@ func isASCIIWord(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
+// startScorer implements quickNormalizer: folding needs no Zawgyi score.
+func (FoldingNormalizer) startScorer(*zawgyi.Scorer) *zawgyi.Scorer { return nil }
+
 // quickMyanmar implements quickNormalizer: folding leaves Myanmar script
 // alone.
-func (FoldingNormalizer) quickMyanmar(string) bool { return true }
+func (FoldingNormalizer) quickMyanmar(*zawgyi.Scorer) bool { return true }

@@ -63,12 +63,17 @@ func (m *MyanmarNormalizer) NormalizeTerm(term string) Normalized {
 	return m.normalize(term, false)
 }
 
+// startScorer implements quickNormalizer.
+func (m *MyanmarNormalizer) startScorer(s *zawgyi.Scorer) *zawgyi.Scorer {
+	*s = m.model.Scorer()
+	return s
+}
+
 // quickMyanmar implements quickNormalizer: Burmese that is not Zawgyi (the
-// quick path has checked its order).
-func (m *MyanmarNormalizer) quickMyanmar(text string) bool {
-	// The detector sees ASCII of either case alike, so the original text
-	// scores as its folded copy would.
-	return m.model.Probability(text) <= m.Threshold
+// quick path has checked its order). The detector sees ASCII of either
+// case alike, so the original text scores as its folded copy would.
+func (m *MyanmarNormalizer) quickMyanmar(zg *zawgyi.Scorer) bool {
+	return zg.Probability() <= m.Threshold
 }
 
 // normalizeScratch is Normalize with the folding stage writing into fb

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigilhq/vigil/classify/myanmar/convert"
+	"github.com/vigilhq/vigil/classify/myanmar/zawgyi"
 )
 
 // scanQuick is plainASCII, convert.IsCanonical and scan in one pass, for
@@ -12,10 +13,11 @@ import (
 // the folding stage goes (plainASCII) and its Burmese, if any, is surely in
 // canonical order, ok is true and the text's tokens, exactly those of
 // scan(s), are appended to toks; hasMyanmar says whether the text has
-// Myanmar script, which the Zawgyi detector must still look at. When ok is
-// false the tokens are incomplete and must be thrown away. A fuzz test
-// holds it to plainASCII, IsCanonical and scan.
-func scanQuick(s string, toks []tok) (out []tok, ok, hasMyanmar bool) {
+// Myanmar script. zg, when not nil, is fed every character, so that when
+// ok its Probability is the Zawgyi detector's for s. When ok is false the
+// tokens are incomplete and must be thrown away. A fuzz test holds it to
+// plainASCII, IsCanonical, scan and zawgyi.Model.Probability.
+func scanQuick(s string, toks []tok, zg *zawgyi.Scorer) (out []tok, ok, hasMyanmar bool) {
 	var (
 		spaced    = newSpacedRun()
 		canon     convert.Checker
@@ -27,10 +29,13 @@ func scanQuick(s string, toks []tok) (out []tok, ok, hasMyanmar bool) {
 			if c == 0xE1 && i+2 < len(s) && s[i+1]&0xFE == 0x80 && s[i+2]&0xC0 == 0x80 {
 				hasMyanmar = true
 				if s[i+1] == 0x81 && (s[i+2] == 0x8A || s[i+2] == 0x8B) {
+					if zg != nil {
+						zg.Rune(0x1000 | rune(s[i+1]&0x03)<<6 | rune(s[i+2]&0x3F))
+					}
 					i += 3 // ၊ and ။ separate
 					continue
 				}
-				if i, toks, canonical = scanMyanmarChecked(s, i, toks, &canon); !canonical {
+				if i, toks, canonical = scanMyanmarChecked(s, i, toks, &canon, zg); !canonical {
 					return toks, false, true
 				}
 				continue
@@ -40,7 +45,7 @@ func scanQuick(s string, toks []tok) (out []tok, ok, hasMyanmar bool) {
 			case isMyanmar(r):
 				hasMyanmar = true
 				if classOf(r) == classMyanmar {
-					if i, toks, canonical = scanMyanmarChecked(s, i, toks, &canon); !canonical {
+					if i, toks, canonical = scanMyanmarChecked(s, i, toks, &canon, zg); !canonical {
 						return toks, false, true
 					}
 					continue
@@ -55,13 +60,23 @@ func scanQuick(s string, toks []tok) (out []tok, ok, hasMyanmar bool) {
 					toks = append(toks, tok{start: int32(i), end: int32(i + size), hash: h})
 				}
 				if r >= 0x1F300 && strings.HasPrefix(s[i+size:], "\uFE0F") {
+					if zg != nil {
+						zg.Rune(r)
+						r = 0xFE0F // fed below
+					}
 					size += 3
 				}
 			default:
 				return toks, false, hasMyanmar
 			}
+			if zg != nil {
+				zg.Rune(r)
+			}
 			i += size
 			continue
+		}
+		if zg != nil {
+			zg.ASCII() // the first of a run of ASCII counts, the others do not
 		}
 		if plainClass[c] == pcSpace {
 			i++

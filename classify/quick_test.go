@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vigilhq/vigil/classify/myanmar/convert"
+	"github.com/vigilhq/vigil/classify/myanmar/zawgyi"
 )
 
 // FuzzScanQuick holds scanQuick to plainASCII and scan: the same verdict,
@@ -16,8 +17,13 @@ func FuzzScanQuick(f *testing.F) {
 	for _, s := range []string{"", "a b cက", "it’s “v e r m i n” — 🐍\uFE0F 🐀 x\uFE0F", "$5 a! b|c ။ ၊x", "ABC ကုလား။ D-E f", "\xffab"} {
 		f.Add(s)
 	}
+	model, err := zawgyi.Default()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
-		toks, ok, myanmar := scanQuick(s, nil)
+		zg := model.Scorer()
+		toks, ok, myanmar := scanQuick(s, nil, &zg)
 		plain, _ := plainASCII(s)
 		if ok && !plain {
 			t.Fatalf("scanQuick(%q) ok, but plainASCII says the text folds", s)
@@ -36,6 +42,9 @@ func FuzzScanQuick(f *testing.F) {
 		}
 		if myanmar != hasMyanmar(s) {
 			t.Errorf("scanQuick(%q) hasMyanmar = %v", s, myanmar)
+		}
+		if got, want := zg.Probability(), model.Probability(s); got != want {
+			t.Errorf("scanQuick(%q) Zawgyi probability %v, the detector's %v", s, got, want)
 		}
 	})
 }

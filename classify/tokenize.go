@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigilhq/vigil/classify/myanmar/convert"
+	"github.com/vigilhq/vigil/classify/myanmar/zawgyi"
 )
 
 // tok is a token of the text being matched: a word of a spaced script (a
@@ -162,14 +163,15 @@ func scanWord(s string, i int, toks []tok) (int, []tok) {
 // virama, before an independent vowel or symbol, and before the first of a
 // run of digits.
 func scanMyanmar(s string, i int, toks []tok) (int, []tok) {
-	i, toks, _ = scanMyanmarChecked(s, i, toks, nil)
+	i, toks, _ = scanMyanmarChecked(s, i, toks, nil, nil)
 	return i, toks
 }
 
-// scanMyanmarChecked is scanMyanmar, feeding every rune to canon as well
-// (when not nil): canonical is false when the run may not be in canonical
-// order (see convert.Checker), or has a rune outside the Myanmar block.
-func scanMyanmarChecked(s string, i int, toks []tok, canon *convert.Checker) (_ int, _ []tok, canonical bool) {
+// scanMyanmarChecked is scanMyanmar, feeding every rune to canon and zg as
+// well (when not nil): canonical is false when the run may not be in
+// canonical order (see convert.Checker), or has a rune outside the Myanmar
+// block.
+func scanMyanmarChecked(s string, i int, toks []tok, canon *convert.Checker, zg *zawgyi.Scorer) (_ int, _ []tok, canonical bool) {
 	canonical = true
 	if canon != nil {
 		if i == 0 {
@@ -199,6 +201,9 @@ func scanMyanmarChecked(s string, i int, toks []tok, canon *convert.Checker) (_ 
 		}
 		if canon != nil && canonical {
 			canonical = r < 0x10A0 && canon.Myanmar(r, s[i+size:])
+		}
+		if zg != nil {
+			zg.Rune(r)
 		}
 		if size == 3 && r < 0x10A0 { // one unit, as hashString takes it
 			h = (h ^ uint64(r)) * fnvPrime

@@ -152,3 +152,48 @@ func (m *Model) state(r rune) int {
 	}
 	return 0
 }
+
+// Scorer is Probability one character at a time, for a caller that reads
+// the text anyway (the classifier's tokenizer). Fed every character of a
+// text in order, ASCII ones through ASCII and the others through Rune, its
+// Probability is exactly Probability of the text.
+type Scorer struct {
+	m    *Model
+	sum  float64
+	prev int
+	seen int
+}
+
+// Scorer returns a Scorer at the start of a text.
+func (m *Model) Scorer() Scorer { return Scorer{m: m} }
+
+// ASCII records an ASCII character (only the first of a run of them
+// changes anything).
+func (s *Scorer) ASCII() {
+	if s.prev != 0 {
+		s.sum += s.m.delta[s.prev*s.m.n]
+		s.prev = 0
+	}
+}
+
+// Rune records a character that is not ASCII (utf8.RuneError for a byte
+// that is not UTF-8).
+func (s *Scorer) Rune(r rune) {
+	var cur int
+	if r >= 0x1000 && r < 0x10A0 {
+		cur = int(mainStates[r-0x1000])
+	} else {
+		cur = s.m.state(r)
+	}
+	s.sum += s.m.delta[s.prev*s.m.n+cur]
+	s.seen |= cur
+	s.prev = cur
+}
+
+// Probability is Probability of the text fed so far.
+func (s *Scorer) Probability() float64 {
+	if s.seen == 0 {
+		return math.Inf(-1)
+	}
+	return 1 / (1 + math.Exp(s.sum+s.m.delta[s.prev*s.m.n]))
+}
