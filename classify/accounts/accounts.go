@@ -19,6 +19,7 @@ import (
 	"unicode"
 
 	"github.com/vigilhq/vigil/classify/csvfile"
+	"github.com/vigilhq/vigil/classify/problem"
 	"github.com/vigilhq/vigil/event"
 )
 
@@ -114,11 +115,7 @@ func (l *Lists) add(e Entry, probs *Problems) {
 	k := key{e.Platform, e.AccountID}
 	for _, old := range l.byAccount[k] {
 		if old.List == e.List {
-			where := fmt.Sprintf("line %d", old.Line)
-			if old.File != e.File {
-				where = fmt.Sprintf("%s:%d", old.File, old.Line)
-			}
-			probs.Add(e.File, e.Line, "duplicate entry %s/%s on list %q (first at %s)", e.Platform, e.AccountID, e.List, where)
+			probs.Add(e.File, e.Line, "duplicate entry %s/%s on list %q (first at %s)", e.Platform, e.AccountID, e.List, problem.Place(old.File, old.Line, e.File))
 			return
 		}
 	}

@@ -22,7 +22,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/vigilhq/vigil/classify/csvfile"
 	"github.com/vigilhq/vigil/classify/problem"
@@ -108,12 +107,7 @@ func check(e *Entry, probs *problem.List) bool {
 	if e.Owner == "" {
 		probs.Add(e.File, e.Line, "owner is empty")
 	}
-	switch {
-	case e.Category == "":
-		probs.Add(e.File, e.Line, "category is empty")
-	case strings.IndexFunc(e.Category, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) >= 0:
-		probs.Add(e.File, e.Line, "category %q must not contain spaces or ','", e.Category)
-	}
+	csvfile.CheckCategory(probs, e.File, e.Line, e.Category)
 	return len(*probs) == n
 }
 
@@ -122,11 +116,7 @@ func check(e *Entry, probs *problem.List) bool {
 func (l *Lists) add(e Entry, probs *problem.List) {
 	for _, old := range l.entries {
 		if old.Brand == e.Brand {
-			where := fmt.Sprintf("line %d", old.Line)
-			if old.File != e.File {
-				where = fmt.Sprintf("%s:%d", old.File, old.Line)
-			}
-			probs.Add(e.File, e.Line, "duplicate brand %q (first at %s)", e.Brand, where)
+			probs.Add(e.File, e.Line, "duplicate brand %q (first at %s)", e.Brand, problem.Place(old.File, old.Line, e.File))
 			return
 		}
 	}

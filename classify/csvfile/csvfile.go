@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/vigilhq/vigil/classify/problem"
 )
@@ -149,4 +150,15 @@ func LoadAll[T any](fsys fs.FS, names []string, load func(fs.FS, string) (T, err
 		return nil, err
 	}
 	return all, nil
+}
+
+// CheckCategory reports a list entry's lexicon category that is empty or
+// could not be a category id (spaces, ',').
+func CheckCategory(probs *problem.List, file string, line int, category string) {
+	switch {
+	case category == "":
+		probs.Add(file, line, "category is empty")
+	case strings.IndexFunc(category, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) >= 0:
+		probs.Add(file, line, "category %q must not contain spaces or ','", category)
+	}
 }

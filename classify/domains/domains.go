@@ -27,9 +27,9 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/vigilhq/vigil/classify/csvfile"
+	"github.com/vigilhq/vigil/classify/problem"
 )
 
 // Columns are the columns a list file may have, in their usual order.
@@ -105,12 +105,7 @@ func check(e *Entry, domain string, probs *Problems) bool {
 	if e.List == "" {
 		probs.Add(e.File, e.Line, "list is empty")
 	}
-	switch {
-	case e.Category == "":
-		probs.Add(e.File, e.Line, "category is empty")
-	case strings.IndexFunc(e.Category, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) >= 0:
-		probs.Add(e.File, e.Line, "category %q must not contain spaces or ','", e.Category)
-	}
+	csvfile.CheckCategory(probs, e.File, e.Line, e.Category)
 	return len(*probs) == n
 }
 
@@ -118,11 +113,7 @@ func check(e *Entry, domain string, probs *Problems) bool {
 func (l *Lists) add(e Entry, probs *Problems) {
 	for _, old := range l.byDomain[e.Domain] {
 		if old.List == e.List {
-			where := fmt.Sprintf("line %d", old.Line)
-			if old.File != e.File {
-				where = fmt.Sprintf("%s:%d", old.File, old.Line)
-			}
-			probs.Add(e.File, e.Line, "duplicate entry %s on list %q (first at %s)", e.Domain, e.List, where)
+			probs.Add(e.File, e.Line, "duplicate entry %s on list %q (first at %s)", e.Domain, e.List, problem.Place(old.File, old.Line, e.File))
 			return
 		}
 	}

@@ -57,3 +57,13 @@ func (ps List) Err() error {
 	})
 	return ps
 }
+
+// Place says where something was first seen, for a message about a
+// duplicate found at a later place in file here: "line N" in the same file,
+// "FILE:N" in another.
+func Place(file string, line int, here string) string {
+	if file == here {
+		return fmt.Sprintf("line %d", line)
+	}
+	return fmt.Sprintf("%s:%d", file, line)
+}
