@@ -393,7 +393,7 @@ func (c *Classifier) Classify(p *event.Post) event.Verdict {
 	sc.hits = hits
 
 	v.Matches = c.spans(p.Text, n, hits)
-	v.Matches, flagging, tags = c.linkMatches(p.Text, v.Matches, flagging, tags)
+	v.Matches, flagging, tags = c.linkMatches(p.Text, p.Links, v.Matches, flagging, tags)
 	v.Lists = c.lists.Lookup(p.Platform, p.Author.ID)
 	v.Categories = sortedSet(flagging)
 	v.Tags = sortedSet(tags)

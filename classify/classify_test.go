@@ -434,13 +434,21 @@ func (s slowNormalizer) NormalizeTerm(term string) Normalized { return s.m.Norma
 func checkVerdict(tb testing.TB, p *event.Post, v event.Verdict) {
 	tb.Helper()
 	for i, m := range v.Matches {
-		if m.Start < 0 || m.End <= m.Start || m.End > len(p.Text) {
-			tb.Fatalf("match %+v outside the text of %d bytes", m, len(p.Text))
+		text := p.Text
+		if m.Field != "" {
+			var k int
+			if _, err := fmt.Sscanf(m.Field, "links[%d]", &k); err != nil || k < 0 || k >= len(p.Links) {
+				tb.Fatalf("match %+v names a field the post does not have", m)
+			}
+			text = p.Links[k]
 		}
-		if !isBoundary(p.Text, m.Start) || !isBoundary(p.Text, m.End) {
+		if m.Start < 0 || m.End <= m.Start || m.End > len(text) {
+			tb.Fatalf("match %+v outside the text of %d bytes", m, len(text))
+		}
+		if !isBoundary(text, m.Start) || !isBoundary(text, m.End) {
 			tb.Errorf("match %+v is not on character boundaries", m)
 		}
-		if i > 0 && v.Matches[i-1].Start > m.Start {
+		if i > 0 && v.Matches[i-1].Field == m.Field && v.Matches[i-1].Start > m.Start || i > 0 && v.Matches[i-1].Field > m.Field {
 			tb.Errorf("matches not sorted: %+v", v.Matches)
 		}
 	}

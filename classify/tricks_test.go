@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -130,6 +131,10 @@ var trickTests = []trickTest{
 	{trick: "domain: bare domain glued to Burmese", text: "ဒီမှာ state-media.example/news ဖတ်ပါ", categories: []string{"disinformation"},
 		matches: []trickMatch{{"domain:state-media.example", "state-media.example", nil}}},
 	{trick: "near-miss: a domain that only ends like a listed one", text: "https://notstate-media.example/"},
+	{trick: "domain: a listed site behind a shortened link (the post's links)", text: "must read https://t.co/Ab12Cd", links: []string{"https://www.disinfo-news.example/2026/story"},
+		categories: []string{"disinformation"}, matches: []trickMatch{{"domain:disinfo-news.example", "links[0]:www.disinfo-news.example", nil}}},
+	{trick: "domain: a listed site in the text and again in the links counts once", text: "read https://disinfo-news.example/today", links: []string{"https://disinfo-news.example/today"},
+		categories: []string{"disinformation"}, matches: []trickMatch{{"domain:disinfo-news.example", "disinfo-news.example", nil}}},
 	// Brands.
 	{trick: "brand: named in a post", text: "Cold Golden Tiger Beer for sale", categories: []string{"military_business"},
 		matches: []trickMatch{{"brand:Golden Tiger Beer", "Golden Tiger Beer", []string{"casefold"}}}},
@@ -142,7 +147,8 @@ var trickTests = []trickTest{
 
 type trickTest struct {
 	trick            string
-	platform, author string // default x, 1
+	platform, author string   // default x, 1
+	links            []string // the post's links beside its text
 	text             string
 	matches          []trickMatch
 	// categories and lists, when given, are the verdict's exactly; when
@@ -195,6 +201,7 @@ func TestTricks(t *testing.T) {
 		t.Run(tt.trick, func(t *testing.T) {
 			p := testPost(cmpOr(tt.author, "1"), tt.text)
 			p.Platform = cmpOr(tt.platform, "x")
+			p.Links = tt.links
 			v := c.Classify(p)
 			checkVerdict(t, p, v)
 			var got []trickMatch
@@ -204,7 +211,15 @@ func TestTricks(t *testing.T) {
 				}) {
 					continue // the same match, once more for a second rule
 				}
-				got = append(got, trickMatch{m.TermID, tt.text[m.Start:m.End], m.Transforms})
+				span := tt.text
+				if m.Field != "" {
+					var k int
+					fmt.Sscanf(m.Field, "links[%d]", &k)
+					span = m.Field + ":" + tt.links[k][m.Start:m.End]
+				} else {
+					span = span[m.Start:m.End]
+				}
+				got = append(got, trickMatch{m.TermID, span, m.Transforms})
 			}
 			if !slices.EqualFunc(got, tt.matches, func(a, b trickMatch) bool {
 				return a.term == b.term && a.span == b.span && slices.Equal(a.transforms, b.transforms)

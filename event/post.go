@@ -31,6 +31,11 @@ type Post struct {
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	URL       string    `json:"url,omitempty"`
 	Lang      string    `json:"lang,omitempty"`
+	// Links are the links the platform gives beside the text: the real
+	// address behind a shortened link in it (an X t.co link), a link
+	// under anchor text (Telegram, RSS), a shared link (Facebook). The
+	// classifier checks their domains as it does the links in Text.
+	Links []string `json:"links,omitempty"`
 
 	// CapturedAt is when Vigil fetched the post (UTC), beside the
 	// platform's own CreatedAt.
@@ -57,6 +62,9 @@ func SHA256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// MaxLinks is the most links a post may carry beside its text.
+const MaxLinks = 100
 
 // Limits bound what a post may be. The zero value means DefaultLimits.
 type Limits struct {
@@ -147,13 +155,14 @@ func ParsePost(line []byte, lim Limits) (Post, error) {
 		return p, invalidKind(KindTooLarge, "text", "%d bytes, over the limit of %d", len(line), lim.MaxTextBytes)
 	}
 	var in struct {
-		Platform  string  `json:"platform"`
-		ID        any     `json:"id"`
-		Author    *Author `json:"author"`
-		Text      *string `json:"text"`
-		CreatedAt string  `json:"created_at"`
-		URL       string  `json:"url"`
-		Lang      string  `json:"lang"`
+		Platform  string   `json:"platform"`
+		ID        any      `json:"id"`
+		Author    *Author  `json:"author"`
+		Text      *string  `json:"text"`
+		CreatedAt string   `json:"created_at"`
+		URL       string   `json:"url"`
+		Lang      string   `json:"lang"`
+		Links     []string `json:"links"`
 	}
 	if err := json.Unmarshal(line, &in); err != nil {
 		return p, invalidKind(KindMalformed, "", "malformed JSON: %v", err)
@@ -162,7 +171,7 @@ func ParsePost(line []byte, lim Limits) (Post, error) {
 	if err != nil {
 		return p, err
 	}
-	p.Platform, p.ID, p.URL, p.Lang = in.Platform, id, in.URL, in.Lang
+	p.Platform, p.ID, p.URL, p.Lang, p.Links = in.Platform, id, in.URL, in.Lang, in.Links
 	if in.Author != nil {
 		p.Author = *in.Author
 	}
@@ -225,6 +234,17 @@ func (p *Post) Validate(lim Limits, now time.Time) error {
 	}
 	if strings.TrimSpace(p.Text) == "" {
 		return invalid("text", "required")
+	}
+	if len(p.Links) > MaxLinks {
+		return invalid("links", "%d links, over the limit of %d", len(p.Links), MaxLinks)
+	}
+	for i, l := range p.Links {
+		if !utf8.ValidString(l) {
+			return invalidKind(KindEncoding, fmt.Sprintf("links[%d]", i), "not valid UTF-8")
+		}
+		if len(l) > 4096 {
+			return invalid(fmt.Sprintf("links[%d]", i), "longer than 4096 bytes")
+		}
 	}
 	if len(p.Text) > lim.MaxTextBytes {
 		return invalidKind(KindTooLarge, "text", "%d bytes, over the limit of %d", len(p.Text), lim.MaxTextBytes)

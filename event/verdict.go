@@ -10,6 +10,10 @@ type Match struct {
 	Category string `json:"category"`
 	Start    int    `json:"start"`
 	End      int    `json:"end"`
+	// Field is empty when Start and End are offsets into the post's
+	// text; otherwise it names the field they are offsets into:
+	// "links[2]" for a domain seen in the post's third link.
+	Field string `json:"field,omitempty"`
 	// Rule is set when the match fed a co-occurrence rule that fired.
 	Rule string `json:"rule,omitempty"`
 	// Transforms lists the normalisation steps that were needed to see the
