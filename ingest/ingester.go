@@ -24,6 +24,9 @@ type Config struct {
 	MaxWait time.Duration `yaml:"max_wait"`
 	// DrainTimeout bounds the final flush on stop. Default 10s.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// Health records the sources' rounds and errors; nil means New
+	// makes one registered with its registry.
+	Health *Health `yaml:"-"`
 }
 
 func (c *Config) fill() {
@@ -40,18 +43,41 @@ func (c *Config) fill() {
 
 // Ingester runs sources and writes what they capture to the posts topic.
 type Ingester struct {
-	cfg   Config
+	cfg    Config
+	sink   Sink
+	dedup  Deduper
+	log    *slog.Logger
+	now    func() time.Time
+	health *Health
+
+	written *prometheus.CounterVec
+	dups    *prometheus.CounterVec
+}
+
+// Sink is where the Ingester writes: Kafka (the posts and dead-letter
+// topics) or, for `vigil ingest --out`, a file. Write must make both
+// durable before it returns nil.
+type Sink interface {
+	Write(ctx context.Context, posts []kafka.Message, dead []bus.Dead) error
+	Close() error
+}
+
+// kafkaSink writes posts to the posts topic and bad input to the
+// dead-letter topic.
+type kafkaSink struct {
 	posts *bus.Writer
 	dead  *bus.DeadLetters
-	dedup Deduper
-	log   *slog.Logger
-	now   func() time.Time
-
-	written     *prometheus.CounterVec
-	errs        *prometheus.CounterVec
-	dups        *prometheus.CounterVec
-	lastSuccess *prometheus.GaugeVec
 }
+
+func (k kafkaSink) Write(ctx context.Context, posts []kafka.Message, dead []bus.Dead) error {
+	err := k.posts.Write(ctx, posts...)
+	if err == nil && len(dead) > 0 {
+		err = k.dead.Send(ctx, dead...)
+	}
+	return err
+}
+
+func (k kafkaSink) Close() error { return k.posts.Close() }
 
 // New returns an Ingester writing to the posts topic of kcfg and bad
 // input to dead. dedup may be nil (no deduplication); reg may be nil.
@@ -62,32 +88,37 @@ func New(cfg Config, kcfg bus.Config, dead *bus.DeadLetters, dedup Deduper, log 
 	if dead == nil {
 		return nil, errors.New("ingest: a dead-letter writer is required: bad input must not be dropped")
 	}
+	return NewWithSink(cfg, kafkaSink{posts: bus.NewWriter(kcfg, event.TopicPosts), dead: dead}, dedup, log, reg), nil
+}
+
+// NewWithSink returns an Ingester writing to sink. dedup may be nil (no
+// deduplication); reg may be nil.
+func NewWithSink(cfg Config, sink Sink, dedup Deduper, log *slog.Logger, reg prometheus.Registerer) *Ingester {
 	cfg.fill()
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.Health == nil {
+		cfg.Health = NewHealth(reg)
+	}
 	f := promauto.With(reg)
 	return &Ingester{
-		cfg: cfg, posts: bus.NewWriter(kcfg, event.TopicPosts), dead: dead, dedup: dedup,
+		cfg: cfg, sink: sink, dedup: dedup, health: cfg.Health,
 		log: log.With("role", "ingest"), now: time.Now,
 		written: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "vigil", Subsystem: "ingest", Name: "posts_total",
 			Help: "Posts captured and written to the posts topic, by source and platform.",
 		}, []string{"source", "platform"}),
-		errs: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "vigil", Subsystem: "ingest", Name: "errors_total",
-			Help: "Input that could not become a post (sent to the dead-letter topic), by source and kind.",
-		}, []string{"source", "kind"}),
 		dups: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "vigil", Subsystem: "ingest", Name: "duplicates_total",
 			Help: "Posts skipped because they were already written, by source.",
 		}, []string{"source"}),
-		lastSuccess: f.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: "vigil", Subsystem: "ingest", Name: "last_success_timestamp_seconds",
-			Help: "Unix time of the last batch a source had written.",
-		}, []string{"source"}),
-	}, nil
+	}
 }
+
+// Health is the record of the sources' rounds that the Ingester and its
+// sources share.
+func (in *Ingester) Health() *Health { return in.health }
 
 // sourced is an item with the name of its source.
 type sourced struct {
@@ -102,6 +133,7 @@ func (in *Ingester) Run(ctx context.Context, sources ...Source) error {
 	ch := make(chan sourced, in.cfg.MaxBatch)
 	var wg sync.WaitGroup
 	for _, s := range sources {
+		in.health.Register(s.Name())
 		out := make(chan Item)
 		wg.Add(2)
 		go func() {
@@ -196,7 +228,7 @@ func (in *Ingester) write(ctx context.Context, batch []sourced) error {
 		it := &batch[i]
 		if it.Err != nil {
 			dead = append(dead, bus.Dead{Message: kafka.Message{Value: it.Payload}, Source: it.Origin, Reason: it.Err.Error(), Kind: event.KindOf(it.Err)})
-			in.errs.WithLabelValues(it.source, event.KindOf(it.Err)).Inc()
+			in.health.input(it.source, event.KindOf(it.Err))
 			continue
 		}
 		capture(&it.Post, it.source, now)
@@ -239,10 +271,7 @@ func (in *Ingester) write(ctx context.Context, batch []sourced) error {
 	// every write downstream is idempotent.
 	for {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.cfg.DrainTimeout)
-		err := in.posts.Write(actx, msgs...)
-		if err == nil && len(dead) > 0 {
-			err = in.dead.Send(actx, dead...)
-		}
+		err := in.sink.Write(actx, msgs, dead)
 		cancel()
 		if err == nil {
 			break
@@ -272,10 +301,10 @@ func (in *Ingester) write(ctx context.Context, batch []sourced) error {
 		}
 	}
 	for s := range sources {
-		in.lastSuccess.WithLabelValues(s).Set(float64(now.Unix()))
+		in.health.written(s, now)
 	}
 	return nil
 }
 
-// Close closes the posts writer.
-func (in *Ingester) Close() error { return in.posts.Close() }
+// Close closes the sink.
+func (in *Ingester) Close() error { return in.sink.Close() }

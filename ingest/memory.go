@@ -94,7 +94,7 @@ func (c *FileCursors) Get(_ context.Context, key string) (string, bool, error) {
 func (c *FileCursors) Set(_ context.Context, key, value string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m[key] == value {
+	if v, ok := c.m[key]; ok && v == value {
 		return nil
 	}
 	c.m[key] = value
