@@ -1,7 +1,8 @@
 // Package file is the file source: posts as JSON Lines (the import format
-// of DESIGN.md), read from a file once or followed as it grows. Its cursor
-// is the byte offset after the last line made durable, so a restart
-// resumes where it stopped.
+// of DESIGN.md), read from a file once or followed as it grows, or rows of
+// a CSV export (a research tool's, or any with a header row) mapped to
+// posts column by column. Its cursor is the byte offset after the last
+// line or row made durable, so a restart resumes where it stopped.
 package file
 
 import (
@@ -13,7 +14,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,9 +33,33 @@ const MaxLineBytes = 16 << 20
 type Config struct {
 	Name string `yaml:"name"`
 	Path string `yaml:"path"`
-	// Follow keeps reading as the file grows, polling every Poll.
+	// Format is "jsonl" (JSON Lines, the import format) or "csv"; the
+	// default follows the extension: .csv is csv, anything else jsonl.
+	Format string `yaml:"format"`
+	// Follow keeps reading as the file grows, polling every Poll (JSON
+	// Lines only).
 	Follow bool          `yaml:"follow"`
 	Poll   time.Duration `yaml:"poll"`
+
+	// CSV only: see csv.go.
+
+	// Preset maps the columns of a known export: crowdtangle,
+	// meta_content_library or 4cat.
+	Preset string `yaml:"preset"`
+	// Columns maps post fields (platform, id, author_id, author_handle,
+	// author_name, text, created_at, url, lang, links) to header names,
+	// over the preset's.
+	Columns map[string]string `yaml:"columns"`
+	// Platform is the platform of every row that has no platform column
+	// (or an empty cell there): an export from one platform.
+	Platform string `yaml:"platform"`
+	// TimeFormat is the Go layout of created_at ("unix" for Unix
+	// seconds); by default RFC 3339, "2006-01-02 15:04:05" (UTC) and a
+	// few more, and Unix seconds are tried.
+	TimeFormat string `yaml:"time_format"`
+	// Delimiter separates the fields; default ",".
+	Delimiter string `yaml:"delimiter"`
+
 	// Limits bound each post.
 	Limits event.Limits `yaml:"-"`
 	// FS, when set, is where Path is opened (the demo data embedded in
@@ -74,12 +101,39 @@ func (c *Config) Validate() error {
 	if c.Poll <= 0 {
 		c.Poll = time.Second
 	}
-	return nil
+	switch c.Format {
+	case "":
+		c.Format = FormatJSONL
+		if strings.EqualFold(path.Ext(c.Path), ".csv") {
+			c.Format = FormatCSV
+		}
+	case FormatJSONL, FormatCSV:
+	default:
+		return fmt.Errorf("file source %s: format %q: want jsonl or csv", c.Name, c.Format)
+	}
+	if c.Format == FormatJSONL {
+		if c.Preset != "" || len(c.Columns) > 0 || c.Platform != "" || c.TimeFormat != "" || c.Delimiter != "" {
+			return fmt.Errorf("file source %s: preset, columns, platform, time_format and delimiter are for format csv, and %s is read as jsonl (set format: csv)", c.Name, c.Path)
+		}
+		return nil
+	}
+	if c.Follow {
+		return fmt.Errorf("file source %s: follow is for JSON Lines; a CSV export is read whole (restart to read rows appended since: the cursor resumes after the last row)", c.Name)
+	}
+	_, err := c.csvSpec()
+	return err
 }
 
-// Source reads posts from a JSON Lines file.
+// The formats.
+const (
+	FormatJSONL = "jsonl"
+	FormatCSV   = "csv"
+)
+
+// Source reads posts from a JSON Lines or CSV file.
 type Source struct {
 	cfg     Config
+	csv     *csvSpec // format csv
 	cursors ingest.Cursors
 	acked   atomic.Int64 // offset after the last acknowledged line
 	saveMu  sync.Mutex
@@ -90,7 +144,15 @@ func New(cfg Config, cursors ingest.Cursors) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Source{cfg: cfg, cursors: cursors}, nil
+	s := &Source{cfg: cfg, cursors: cursors}
+	if cfg.Format == FormatCSV {
+		spec, err := cfg.csvSpec()
+		if err != nil {
+			return nil, err
+		}
+		s.csv = spec
+	}
+	return s, nil
 }
 
 // Name implements ingest.Source.
@@ -105,6 +167,9 @@ func (s *Source) Run(ctx context.Context, out chan<- ingest.Item) error {
 		return fmt.Errorf("file source %s: %w", s.cfg.Name, err)
 	}
 	defer f.Close()
+	if s.csv != nil {
+		return s.runCSV(ctx, f, out)
+	}
 	start, err := s.resume(ctx, f)
 	if err != nil {
 		return err
@@ -196,6 +261,19 @@ func (s *Source) ackTo(off int64) {
 // resume seeks to the saved cursor; a file now shorter than the cursor
 // was replaced, and is read from the top.
 func (s *Source) resume(ctx context.Context, f file) (int64, error) {
+	off, err := s.saved(ctx, f)
+	if err != nil || off == 0 {
+		return 0, err
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return off, nil
+}
+
+// saved returns the saved cursor, 0 when there is none or the file is now
+// shorter than it.
+func (s *Source) saved(ctx context.Context, f file) (int64, error) {
 	if s.cursors == nil {
 		return 0, nil
 	}
@@ -213,9 +291,6 @@ func (s *Source) resume(ctx context.Context, f file) (int64, error) {
 	}
 	if off > st.Size() {
 		return 0, nil
-	}
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return 0, err
 	}
 	return off, nil
 }
@@ -242,7 +317,11 @@ func (s *Source) saveEvery(ctx context.Context, d time.Duration) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	return func() {
+		close(done)
+		wg.Wait()
+		s.Save(context.WithoutCancel(ctx))
+	}
 }
 
 // Save persists the acknowledged offset now. The ingester calls it after
