@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -148,7 +149,14 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	_, _ = w.Write([]byte("ready\n"))
+	var b strings.Builder
+	b.WriteString("ready\n")
+	if s.detail != nil {
+		for _, d := range s.detail() {
+			b.WriteString("degraded: " + d + "\n")
+		}
+	}
+	_, _ = w.Write([]byte(b.String()))
 }
 
 // handleIndex serves the landing page with its own, stricter headers.

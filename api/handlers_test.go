@@ -403,6 +403,17 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
+func TestReadyzDetail(t *testing.T) {
+	f := newFixture(t, func(d *api.Deps) {
+		d.Ready = func(context.Context) error { return nil }
+		d.Detail = func() []string { return []string{"source tg: 5 failures in a row"} }
+	})
+	resp, body := f.get(t, "/readyz", "")
+	if want := "ready\ndegraded: source tg: 5 failures in a row\n"; resp.StatusCode != http.StatusOK || string(body) != want {
+		t.Errorf("status %d body %q, want 200 %q: a failing collector is reported, not made unready", resp.StatusCode, body, want)
+	}
+}
+
 func TestHealthz(t *testing.T) {
 	f := newFixture(t, func(d *api.Deps) {
 		d.Ready = func(context.Context) error { return errors.New("not yet") }

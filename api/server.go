@@ -41,6 +41,10 @@ type Deps struct {
 	// Ready reports whether the role can serve (for /readyz); nil means
 	// always ready.
 	Ready func(ctx context.Context) error
+	// Detail, when set, lists what works but not well (a collector that
+	// keeps failing), one line each, for the /readyz body; it does not
+	// make the process unready.
+	Detail func() []string
 	// Logger receives internal errors; nil discards them.
 	Logger *slog.Logger
 	// Version is the Vigil version, shown on the landing page.
@@ -54,6 +58,7 @@ type Server struct {
 	read    event.ReadService
 	tokens  TokenVerifier
 	ready   func(context.Context) error
+	detail  func() []string
 	log     *slog.Logger
 	metrics *metrics
 	routes  []route
@@ -93,6 +98,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		read:   deps.Read,
 		tokens: deps.Tokens,
 		ready:  deps.Ready,
+		detail: deps.Detail,
 		log:    deps.Logger,
 	}
 	if s.log == nil {

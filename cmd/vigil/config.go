@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/vigilhq/vigil/classify/reload/redisnotify"
 	"github.com/vigilhq/vigil/event"
 	"github.com/vigilhq/vigil/examples"
+	"github.com/vigilhq/vigil/ingest"
 )
 
 // Config is the whole of `vigil.yaml`. Precedence: the file, then VIGIL_*
@@ -26,6 +28,7 @@ import (
 type Config struct {
 	Kafka    bus.Config     `yaml:"kafka"`
 	Sources  []SourceConfig `yaml:"sources"`
+	Ingest   IngestConfig   `yaml:"ingest"`
 	Classify ClassifyConfig `yaml:"classify"`
 	Store    StoreConfig    `yaml:"store"`
 	HTTP     HTTPConfig     `yaml:"http"`
@@ -37,17 +40,22 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 
 	// file is where the config came from, for messages; fsys is where its
-	// relative paths resolve (the embedded demo for the default config).
-	file string
-	fsys fs.FS
+	// relative paths resolve (the embedded demo for the default config);
+	// getenv reads the environment (credentials named in the config).
+	file   string
+	fsys   fs.FS
+	getenv func(string) string
 }
 
-// SourceConfig is one entry of `sources:`.
-type SourceConfig struct {
-	Type   string `yaml:"type"`
-	Name   string `yaml:"name"`
-	Path   string `yaml:"path"`
-	Follow bool   `yaml:"follow"`
+// IngestConfig configures the ingest role's shared state.
+type IngestConfig struct {
+	// DedupTTL is how long a written post is remembered, so that a
+	// source re-reading it does not write it again. Default 72h.
+	DedupTTL time.Duration `yaml:"dedup_ttl"`
+	// DedupPrefix and CursorPrefix are the Redis key prefixes (with
+	// redis.addr). Defaults "vigil:dedup:" and "vigil:cursor:".
+	DedupPrefix  string `yaml:"dedup_prefix"`
+	CursorPrefix string `yaml:"cursor_prefix"`
 }
 
 // ClassifyConfig names the lexicon, account-list and domain-list files.
@@ -95,7 +103,8 @@ func loadConfig(path string, env func(string) string) (*Config, error) {
 		data []byte
 		err  error
 		cfg  = &Config{Kafka: bus.Defaults(), DataDir: "data", HTTP: HTTPConfig{Addr: "127.0.0.1:8080"},
-			Redis: RedisConfig{ReloadChannel: redisnotify.DefaultChannel}}
+			Redis:  RedisConfig{ReloadChannel: redisnotify.DefaultChannel},
+			Ingest: IngestConfig{DedupTTL: 72 * time.Hour, DedupPrefix: "vigil:dedup:", CursorPrefix: "vigil:cursor:"}}
 	)
 	if path == "" {
 		cfg.file, cfg.fsys = "examples/"+defaultConfigName+" (embedded)", examples.FS
@@ -116,6 +125,7 @@ func loadConfig(path string, env func(string) string) (*Config, error) {
 		return nil, err
 	}
 	cfg.applyEnv(env)
+	cfg.getenv = env
 	return cfg, nil
 }
 
@@ -182,15 +192,21 @@ func (c *Config) Validate() error {
 	var errs []error
 	names := map[string]bool{}
 	for i, s := range c.Sources {
+		where := fmt.Sprintf("%s: sources[%d]", c.file, i)
+		if s.Line > 0 {
+			where = fmt.Sprintf("%s:%d", c.file, s.Line)
+		}
 		switch {
-		case s.Type != "file":
-			errs = append(errs, fmt.Errorf("%s: sources[%d]: unknown type %q (this version reads: file)", c.file, i, s.Type))
 		case s.Name == "":
-			errs = append(errs, fmt.Errorf("%s: sources[%d]: name is required", c.file, i))
+			errs = append(errs, fmt.Errorf("%s: a source needs a name", where))
 		case names[s.Name]:
-			errs = append(errs, fmt.Errorf("%s: sources[%d]: name %q is used twice", c.file, i, s.Name))
-		case s.Path == "":
-			errs = append(errs, fmt.Errorf("%s: source %s: path is required", c.file, s.Name))
+			errs = append(errs, fmt.Errorf("%s: source name %q is used twice", where, s.Name))
+		default:
+			// Building checks the settings (and that the credentials
+			// they name are set); nothing starts until Run.
+			if _, err := buildSource(s, ingest.Env{Getenv: c.getenv, FS: c.fsys, Once: true}); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			}
 		}
 		names[s.Name] = true
 	}

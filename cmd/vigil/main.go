@@ -58,6 +58,8 @@ func commands() []command {
 	return []command{
 		{"run", "run the pipeline (every role, embedded, by default)", cmdRun},
 		{"classify", "classify posts from standard input, offline", cmdClassify},
+		{"ingest", "poll every configured source once (--once), to Kafka or a file", cmdIngest},
+		{"sources", "list the source types and their settings", cmdSources},
 		{"replay", "replay the posts topic through new lexicons: what would change", cmdReplay},
 		{"lexicon", "lexicon tools: check, reload (every running classify replica)", cmdLexiconTools},
 		{"config", "configuration tools: check", cmdConfig},

@@ -187,6 +187,10 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), path+`:4: unknown key "pth"`) {
 		t.Fatalf("got %v, want %s:4: unknown key \"pth\"", err, path)
 	}
+	os.WriteFile(path, []byte("sources:\n  - {type: myspace, name: a}\nclassify:\n  lexicons: [l.yaml]\n"), 0o600)
+	if _, err := loadConfig(path, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), path+`:2: sources: unknown source type "myspace"`) {
+		t.Errorf("got %v, want %s:2: sources: unknown source type \"myspace\"", err, path)
+	}
 	os.WriteFile(path, []byte("sources:\n  - {type: twitter, name: a}\nclassify:\n  lexicons: [missing.yaml]\n"), 0o600)
 	cfg, err := loadConfig(path, func(k string) string {
 		if k == "VIGIL_DATA_DIR" {
@@ -201,7 +205,7 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 		t.Errorf("VIGIL_DATA_DIR not applied: %q", cfg.DataDir)
 	}
 	err = cfg.Validate()
-	for _, want := range []string{`unknown type "twitter"`, "missing.yaml"} {
+	for _, want := range []string{path + `:2: twitter source a: give at least one of accounts or queries`, "missing.yaml"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to mention %s", err, want)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/vigilhq/vigil/bus"
 	"github.com/vigilhq/vigil/bus/kafkatest"
 	"github.com/vigilhq/vigil/event"
+	"github.com/vigilhq/vigil/ingest/file"
 )
 
 // synthPost is a valid post in the import format, from one of 50 accounts.
@@ -189,7 +190,7 @@ func TestBadInputGoesToDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := demoConfigWith(t, nil)
-	cfg.Sources = append(cfg.Sources, SourceConfig{Type: "file", Name: "bad", Path: path})
+	cfg.Sources = append(cfg.Sources, SourceConfig{Type: "file", Name: "bad", Settings: &file.Config{Name: "bad", Path: path}})
 	r := MustRunMain(t, cfg, filepath.Join(dir, "data"), targetAll)
 
 	// Straight into the posts topic, past ingest's checks.

@@ -32,7 +32,7 @@ import (
 	"github.com/vigilhq/vigil/classify/reload/redisnotify"
 	"github.com/vigilhq/vigil/event"
 	"github.com/vigilhq/vigil/ingest"
-	"github.com/vigilhq/vigil/ingest/file"
+	"github.com/vigilhq/vigil/ingest/redisstate"
 	"github.com/vigilhq/vigil/store"
 	"github.com/vigilhq/vigil/store/sqlstore"
 )
@@ -116,10 +116,12 @@ type Main struct {
 	// Registry is filled in by Run: every role's metrics.
 	Registry *prometheus.Registry
 
-	readyOnce sync.Once
-	ready     chan struct{}
-	httpAddr  net.Addr
-	brokers   []string
+	readyOnce    sync.Once
+	ready        chan struct{}
+	healthOnce   sync.Once
+	ingestHealth *ingest.Health
+	httpAddr     net.Addr
+	brokers      []string
 }
 
 // Brokers are the Kafka brokers in use (the embedded one's address in the
@@ -228,17 +230,22 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		closers = append(closers, stop)
 	}
 	if m.has(targetIngest) {
-		sources, err := m.sources()
+		dedup, cursors, closeState, err := m.ingestState()
 		if err != nil {
 			return err
 		}
+		closers = append(closers, closeState)
 		dead := bus.NewDeadLetters(kcfg, targetIngest, reg)
 		closers = append(closers, func() { dead.Close() })
-		in, err := ingest.New(ingest.Config{}, kcfg, dead, ingest.NewMemoryDeduper(24*time.Hour, 1_000_000), log, reg)
+		in, err := ingest.New(ingest.Config{Health: m.health()}, kcfg, dead, dedup, log, reg)
 		if err != nil {
 			return err
 		}
 		closers = append(closers, func() { in.Close() })
+		sources, err := m.sources(ingest.Env{Cursors: cursors, Health: in.Health(), Log: log})
+		if err != nil {
+			return err
+		}
 		role(targetIngest, func(ctx context.Context) error {
 			if err := in.Run(ctx, sources...); err != nil {
 				return err
@@ -377,19 +384,15 @@ func (m *Main) classifierFiles() []string {
 	return out
 }
 
-func (m *Main) sources() ([]ingest.Source, error) {
+// sources builds the configured sources, and adds m.ExtraSources. env
+// gives their cursors, health record and log; the rest comes from the
+// config.
+func (m *Main) sources(env ingest.Env) ([]ingest.Source, error) {
 	cfg := m.Config
-	cursors, err := ingest.OpenFileCursors(filepath.Join(cfg.DataDir, "cursors.json"))
-	if err != nil {
-		return nil, err
-	}
+	env.Getenv, env.Limits, env.FS = cfg.getenv, cfg.Limits, cfg.fsys
 	var out []ingest.Source
 	for _, sc := range cfg.Sources {
-		fc := file.Config{Name: sc.Name, Path: sc.Path, Follow: sc.Follow, Limits: cfg.Limits}
-		if !filepath.IsAbs(sc.Path) {
-			fc.FS = cfg.fsys
-		}
-		s, err := file.New(fc, cursors)
+		s, err := buildSource(sc, env)
 		if err != nil {
 			return nil, err
 		}
@@ -409,6 +412,7 @@ func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, n
 	srv, err := api.New(api.Config{Addr: m.Config.HTTP.Addr}, api.Deps{
 		Read: db, Tokens: api.NewStaticTokens(token), Gatherer: reg, Registerer: reg,
 		Ready: db.Ping, Logger: m.Log, Version: version(),
+		Detail: func() []string { return m.health().Degraded(degradedAfter) },
 	})
 	if err != nil {
 		return nil, nil, err
@@ -441,4 +445,32 @@ func (m *Main) writeAdminToken() (string, error) {
 	}
 	m.Log.Info("VIGIL_ADMIN_TOKEN not set: wrote a new admin token", "file", path)
 	return token, nil
+}
+
+// degradedAfter is how many failures in a row put a source into the
+// /readyz detail.
+const degradedAfter = 3
+
+// health returns the process's record of its sources' rounds (for the
+// ingest role's metrics and the api role's /readyz), made once.
+func (m *Main) health() *ingest.Health {
+	m.healthOnce.Do(func() { m.ingestHealth = ingest.NewHealth(m.Registry) })
+	return m.ingestHealth
+}
+
+// ingestState returns the ingest role's deduplication and cursors: in
+// Redis when redis.addr is set (shared by every ingest replica), else a
+// set in memory and a cursor file in the data directory.
+func (m *Main) ingestState() (ingest.Deduper, ingest.Cursors, func(), error) {
+	cfg := m.Config
+	if cfg.Redis.Addr == "" {
+		cursors, err := ingest.OpenFileCursors(filepath.Join(cfg.DataDir, "cursors.json"))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return ingest.NewMemoryDeduper(cfg.Ingest.DedupTTL, 1_000_000), cursors, func() {}, nil
+	}
+	client := newRedisClient(cfg.Redis.Addr, m.Log)
+	return redisstate.NewDeduper(client, cfg.Ingest.DedupPrefix, cfg.Ingest.DedupTTL),
+		redisstate.NewCursors(client, cfg.Ingest.CursorPrefix), func() { client.Close() }, nil
 }
