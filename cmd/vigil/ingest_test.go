@@ -292,16 +292,25 @@ func TestSourcesCommand(t *testing.T) {
 }
 
 // TestFailingCollectorShows: a source that keeps failing shows in /readyz
-// (as degraded, still 200) and in /metrics.
+// (as degraded, still 200) and in /metrics, both in the embedded pipeline
+// (the api role's listener) and in an ingest replica alone (its own
+// metrics and probes listener).
 func TestFailingCollectorShows(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testFailingCollectorShows(t, nil, targetAll) })
+	t.Run("ingest role alone", func(t *testing.T) {
+		testFailingCollectorShows(t, kafkatest.Cluster(t, 4).Brokers, targetIngest)
+	})
+}
+
+func testFailingCollectorShows(t *testing.T, brokers []string, target string) {
 	dir := t.TempDir()
-	cfg := demoConfigWith(t, nil)
+	cfg := demoConfigWith(t, brokers)
 	var sc SourceConfig
 	if err := yaml.Unmarshal([]byte("{type: rss, name: broken-feed, feeds: [\"http://127.0.0.1:1/feed.xml\"], allow_private: true, interval: 20ms, retries: 1, backoff: {min: 1ms, max: 5ms}}"), &sc); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Sources = append(cfg.Sources, sc)
-	r := MustRunMain(t, cfg, filepath.Join(dir, "data"), targetAll)
+	r := MustRunMain(t, cfg, filepath.Join(dir, "data"), target)
 	eventually(t, 30*time.Second, "readyz names the failing source", func() (bool, string) {
 		res, err := http.Get(r.base + "/readyz")
 		if err != nil {

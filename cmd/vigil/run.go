@@ -262,6 +262,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.httpAddr = ln.Addr()
 		log.Info("api listening", "url", "http://"+ln.Addr().String())
 		role(targetAPI, func(ctx context.Context) error { return srv.Run(ctx, ln) })
+	} else {
+		var ready func(context.Context) error
+		if db != nil {
+			ready = db.Ping
+		}
+		run, ln, err := m.opsServer(reg, ready)
+		if err != nil {
+			return err
+		}
+		m.httpAddr = ln.Addr()
+		log.Info("metrics and probes listening", "url", "http://"+ln.Addr().String()+"/metrics")
+		role("ops", run)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
