@@ -312,25 +312,7 @@ func newSource(t *testing.T, cfg Config, env ingest.Env) *Source {
 // errCount is the source's vigil_ingest_errors_total of kind.
 func errCount(t *testing.T, reg *prometheus.Registry, kind string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "vigil_ingest_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["source"] == "t" && labels["kind"] == kind {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return sourcetest.ErrorCount(t, reg, "t", kind)
 }
 
 func noErrors(t *testing.T, items []ingest.Item) {

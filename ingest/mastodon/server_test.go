@@ -254,25 +254,7 @@ func run(t *testing.T, s *Source) ([]string, []ingest.Item, error) {
 // errCount reads vigil_ingest_errors_total{source, kind}.
 func errCount(t *testing.T, reg *prometheus.Registry, source, kind string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "vigil_ingest_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["source"] == source && labels["kind"] == kind {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return sourcetest.ErrorCount(t, reg, source, kind)
 }
 
 // isoIn is an X-RateLimit-Reset value d from now, as Mastodon writes it.

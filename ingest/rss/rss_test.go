@@ -148,25 +148,7 @@ func newEnv(c *sourcetest.Cursors) (ingest.Env, *prometheus.Registry) {
 
 func errorCount(t *testing.T, reg *prometheus.Registry, source, kind string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "vigil_ingest_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["source"] == source && labels["kind"] == kind {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return sourcetest.ErrorCount(t, reg, source, kind)
 }
 
 // serve starts a server with the feed at /feed.xml.

@@ -151,3 +151,28 @@ func Failures(env ingest.Env, source string) ingest.SourceHealth {
 	}
 	return ingest.SourceHealth{Source: source}
 }
+
+// ErrorCount reads vigil_ingest_errors_total{source, kind} from g (the
+// registry the test's Health was made with).
+func ErrorCount(t testing.TB, g prometheus.Gatherer, source, kind string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "vigil_ingest_errors_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["source"] == source && labels["kind"] == kind {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}

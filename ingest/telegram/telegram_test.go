@@ -51,25 +51,7 @@ func testEnv(cursors *sourcetest.Cursors) (ingest.Env, *prometheus.Registry) {
 // errorsOfKind reads vigil_ingest_errors_total{source, kind}.
 func errorsOfKind(t *testing.T, reg *prometheus.Registry, source, kind string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "vigil_ingest_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["source"] == source && labels["kind"] == kind {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return sourcetest.ErrorCount(t, reg, source, kind)
 }
 
 func newSource(t *testing.T, cfg Config, env ingest.Env) *Source {

@@ -311,25 +311,7 @@ func testEnv(c *sourcetest.Cursors) (ingest.Env, *prometheus.Registry) {
 
 func errorsTotal(t *testing.T, reg *prometheus.Registry, kind string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "vigil_ingest_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["source"] == srcName && labels["kind"] == kind {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return sourcetest.ErrorCount(t, reg, srcName, kind)
 }
 
 func newSource(t *testing.T, cfg Config, env ingest.Env) *Source {
