@@ -93,6 +93,39 @@ func BenchmarkHashReference(b *testing.B) {
 	reportRate(b, len(posts))
 }
 
+// BenchmarkWideReference hashes every post's text in four independent
+// streams at once (bytes i, i+1, i+2, i+3 each to its own FNV-1a): work
+// with many instructions in flight, as the classifier's scanning is, where
+// BenchmarkHashReference is one long chain of multiplies. A core shared with
+// another tenant's thread (SMT) slows the first kind and hardly the second:
+// this yardstick shows when that is happening.
+func BenchmarkWideReference(b *testing.B) {
+	posts := benchCorpus()
+	b.SetBytes(corpusBytes(posts))
+	var sink uint64
+	for b.Loop() {
+		for _, p := range posts {
+			t := p.Text
+			h0, h1, h2, h3 := uint64(fnvOffset), uint64(fnvOffset), uint64(fnvOffset), uint64(fnvOffset)
+			i := 0
+			for ; i+4 <= len(t); i += 4 {
+				h0 = (h0 ^ uint64(t[i])) * fnvPrime
+				h1 = (h1 ^ uint64(t[i+1])) * fnvPrime
+				h2 = (h2 ^ uint64(t[i+2])) * fnvPrime
+				h3 = (h3 ^ uint64(t[i+3])) * fnvPrime
+			}
+			for ; i < len(t); i++ {
+				h0 = (h0 ^ uint64(t[i])) * fnvPrime
+			}
+			sink += h0 ^ h1 ^ h2 ^ h3
+		}
+	}
+	if sink == 1 {
+		b.Log(sink)
+	}
+	reportRate(b, len(posts))
+}
+
 // normalisedCorpus is the corpus as the default normaliser leaves it.
 var normalisedCorpus = sync.OnceValue(func() [][]byte {
 	m, err := NewMyanmarNormalizer()

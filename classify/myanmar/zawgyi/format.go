@@ -176,7 +176,7 @@ func ParseModel(data []byte) (*Model, error) {
 		return nil, d.err
 	}
 
-	delta := make([]float64, n*n)
+	delta := make([]float32, n*n)
 	for row := range n {
 		d.row = row
 		entries := int(d.int16("entry count"))
@@ -191,7 +191,7 @@ func ParseModel(data []byte) (*Model, error) {
 			continue // all zero
 		}
 		cells := delta[row*n : (row+1)*n]
-		def := float64(d.float32("default"))
+		def := d.float32("default")
 		for i := range cells {
 			cells[i] = def
 		}
@@ -206,7 +206,7 @@ func ParseModel(data []byte) (*Model, error) {
 			if d.err != nil {
 				return nil, d.err
 			}
-			cells[col] = float64(v)
+			cells[col] = v
 			prev = col
 		}
 	}

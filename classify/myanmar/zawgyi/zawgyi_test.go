@@ -317,7 +317,7 @@ func (m *Model) probabilityByRune(s string) float64 {
 	for _, r := range s {
 		cur := m.state(r)
 		if prev != 0 || cur != 0 {
-			sum += m.delta[prev*m.n+cur]
+			sum += float64(m.delta[prev*m.n+cur])
 			seen = true
 		}
 		prev = cur
@@ -326,7 +326,7 @@ func (m *Model) probabilityByRune(s string) float64 {
 		return math.Inf(-1)
 	}
 	if prev != 0 {
-		sum += m.delta[prev*m.n]
+		sum += float64(m.delta[prev*m.n])
 	}
 	return 1 / (1 + math.Exp(sum))
 }
