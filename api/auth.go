@@ -14,10 +14,10 @@ import (
 // build evidence packs: neither role includes the other, both include
 // viewer, and admin includes every role.
 const (
-	RoleViewer   = "viewer"
-	RoleMonitor  = "monitor"
-	RoleAdvocate = "advocate"
-	RoleAdmin    = "admin"
+	RoleViewer   = event.RoleViewer
+	RoleMonitor  = event.RoleMonitor
+	RoleAdvocate = event.RoleAdvocate
+	RoleAdmin    = event.RoleAdmin
 )
 
 // Principal is the caller a token stands for.

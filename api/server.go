@@ -33,6 +33,9 @@ type Deps struct {
 	// Tokens verifies bearer tokens. Required; NewStaticTokens("")
 	// accepts none.
 	Tokens TokenVerifier
+	// TokenAdmin keeps API tokens, for the admins' /api/v1/tokens routes;
+	// nil answers them 503 (a server with the bootstrap token only).
+	TokenAdmin event.TokenService
 	// Gatherer is what /metrics exposes. Required.
 	Gatherer prometheus.Gatherer
 	// Registerer receives the api's own metrics; nil keeps them
@@ -54,16 +57,17 @@ type Deps struct {
 // Server is the HTTP API. Build it with New, serve it with Run or mount
 // Handler in a server of your own.
 type Server struct {
-	cfg     Config
-	read    event.ReadService
-	tokens  TokenVerifier
-	ready   func(context.Context) error
-	detail  func() []string
-	log     *slog.Logger
-	metrics *metrics
-	routes  []route
-	handler http.Handler
-	index   struct {
+	cfg        Config
+	read       event.ReadService
+	tokens     TokenVerifier
+	tokenAdmin event.TokenService
+	ready      func(context.Context) error
+	detail     func() []string
+	log        *slog.Logger
+	metrics    *metrics
+	routes     []route
+	handler    http.Handler
+	index      struct {
 		html []byte
 		csp  string
 	}
@@ -94,12 +98,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("api: Deps.Gatherer is required (it is what /metrics serves)")
 	}
 	s := &Server{
-		cfg:    cfg.withDefaults(),
-		read:   deps.Read,
-		tokens: deps.Tokens,
-		ready:  deps.Ready,
-		detail: deps.Detail,
-		log:    deps.Logger,
+		cfg:        cfg.withDefaults(),
+		read:       deps.Read,
+		tokens:     deps.Tokens,
+		tokenAdmin: deps.TokenAdmin,
+		ready:      deps.Ready,
+		detail:     deps.Detail,
+		log:        deps.Logger,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -121,6 +126,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		{"GET /api/v1/accounts", RoleViewer, http.HandlerFunc(s.handleAccounts)},
 		{"GET /api/v1/flags", RoleViewer, http.HandlerFunc(s.handleFlags)},
 		{"GET /api/v1/posts/{platform}/{id}", RoleViewer, http.HandlerFunc(s.handlePost)},
+		{"POST /api/v1/tokens", RoleAdmin, http.HandlerFunc(s.handleCreateToken)},
+		{"GET /api/v1/tokens", RoleAdmin, http.HandlerFunc(s.handleListTokens)},
+		{"DELETE /api/v1/tokens/{id}", RoleAdmin, http.HandlerFunc(s.handleRevokeToken)},
 		// Any other path under /api/v1/ gets a JSON 404, behind the same
 		// token as the rest of the API. It is not in the OpenAPI document.
 		{"GET /api/v1/", RoleViewer, http.HandlerFunc(s.handleNotFound)},
