@@ -14,6 +14,7 @@ import (
 	"github.com/vigilhq/vigil/bus/kafkatest"
 	"github.com/vigilhq/vigil/event"
 	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/internal/pgtest"
 	"github.com/vigilhq/vigil/store/sqlstore"
 )
 
@@ -40,13 +41,36 @@ func verdictMessage(tb testing.TB, i int, captured time.Time) kafka.Message {
 // a kfake broker: good verdicts are written once however often they are
 // delivered; a malformed message and a verdict the store refuses go to the
 // dead-letter topic with their reasons, and the rest of the batch is kept.
+//
+// It runs on each dialect of the store; PostgreSQL is the server at
+// VIGIL_TEST_POSTGRES_DSN (pgtest), in a schema of the test's own.
 func TestConsumerWritesDeadLettersAndIsIdempotent(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config func(*testing.T) sqlstore.Config
+	}{
+		{"sqlite", func(t *testing.T) sqlstore.Config {
+			return sqlstore.Config{Path: filepath.Join(t.TempDir(), "v.db")}
+		}},
+		{"postgres", func(t *testing.T) sqlstore.Config {
+			dsn, _ := pgtest.Schema(t)
+			return sqlstore.Config{Postgres: dsn}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testConsumerWritesDeadLettersAndIsIdempotent(t, tc.config(t))
+		})
+	}
+}
+
+func testConsumerWritesDeadLettersAndIsIdempotent(t *testing.T, cfg sqlstore.Config) {
 	kcfg := kafkatest.Cluster(t, 2)
 	ctx := context.Background()
 	if err := bus.EnsureTopics(ctx, kcfg, event.TopicFlags, event.TopicDeadLetter); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, sqlstore.Config{Path: filepath.Join(t.TempDir(), "v.db")})
+	db, err := sqlstore.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

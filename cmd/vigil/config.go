@@ -21,6 +21,7 @@ import (
 	"github.com/vigilhq/vigil/event"
 	"github.com/vigilhq/vigil/examples"
 	"github.com/vigilhq/vigil/ingest"
+	"github.com/vigilhq/vigil/store/sqlstore"
 )
 
 // Config is the whole of `vigil.yaml`. Precedence: the file, then VIGIL_*
@@ -74,6 +75,11 @@ type ClassifyConfig struct {
 type StoreConfig struct {
 	// SQLite is the database file; default DATA_DIR/vigil.db.
 	SQLite string `yaml:"sqlite"`
+	// Postgres is a PostgreSQL connection string (see sqlstore.Config);
+	// when set, the store and api roles use PostgreSQL and SQLite is not
+	// used. It holds a password: prefer env VIGIL_POSTGRES (or flag
+	// --postgres) to the file. Never logged.
+	Postgres string `yaml:"postgres"`
 }
 
 // HTTPConfig configures the api role's listener.
@@ -181,6 +187,9 @@ func (c *Config) applyEnv(env func(string) string) {
 	if v := env("VIGIL_SQLITE"); v != "" {
 		c.Store.SQLite = v
 	}
+	if v := env("VIGIL_POSTGRES"); v != "" {
+		c.Store.Postgres = v
+	}
 	if v := env("VIGIL_REDIS_ADDR"); v != "" {
 		c.Redis.Addr = v
 	}
@@ -229,7 +238,22 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: redis.addr %q: want host:port (%v)", c.file, c.Redis.Addr, err))
 		}
 	}
+	if c.Store.Postgres != "" {
+		sc := c.storeConfig()
+		if err := sc.Validate(); err != nil { // the message holds no password
+			errs = append(errs, fmt.Errorf("%s: store.postgres (or VIGIL_POSTGRES, --postgres): %w", c.file, err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// storeConfig is the SQL store's config: PostgreSQL when store.postgres is
+// set, else SQLite at sqlitePath.
+func (c *Config) storeConfig() sqlstore.Config {
+	if c.Store.Postgres != "" {
+		return sqlstore.Config{Postgres: c.Store.Postgres}
+	}
+	return sqlstore.Config{Path: c.sqlitePath()}
 }
 
 func (c *Config) sqlitePath() string {

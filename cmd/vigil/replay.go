@@ -140,6 +140,7 @@ func cmdReplay(ctx context.Context, args []string, sio IO) error {
 		dataDir    = fs.String("data-dir", "", "Data directory of the pipeline. Default ./data (env VIGIL_DATA_DIR).")
 		brokers    = fs.String("kafka-brokers", "", "Comma-separated Kafka brokers (env VIGIL_KAFKA_BROKERS). Default: the config's, else the embedded broker of a running \"vigil run\" (DATA_DIR/kafka.addr).")
 		sqlitePath = fs.String("sqlite", "", "SQLite database holding the current verdicts. Default DATA_DIR/vigil.db (env VIGIL_SQLITE).")
+		postgres   = fs.String("postgres", "", "PostgreSQL connection string of the store holding the current verdicts, instead of SQLite (env VIGIL_POSTGRES, config store.postgres).")
 		apply      = fs.Bool("apply", false, "Write each changed verdict to vigil.flags, for the store role to apply.")
 		asJSON     = fs.Bool("json", false, "Print the report as JSON.")
 		show       = fs.Int("show", 20, "Example posts listed per bucket.")
@@ -163,8 +164,21 @@ func cmdReplay(ctx context.Context, args []string, sio IO) error {
 	if *dataDir != "" {
 		cfg.DataDir = *dataDir
 	}
+	if *sqlitePath != "" && *postgres != "" {
+		return fmt.Errorf("%w: give --sqlite or --postgres, not both", errUsage)
+	}
 	if *sqlitePath != "" {
 		cfg.Store.SQLite = *sqlitePath
+		cfg.Store.Postgres = "" // the flag over VIGIL_POSTGRES and the file
+	}
+	if *postgres != "" {
+		cfg.Store.Postgres = *postgres
+	}
+	if cfg.Store.Postgres != "" {
+		sc := cfg.storeConfig()
+		if err := sc.Validate(); err != nil { // before the long part; no password in it
+			return fmt.Errorf("store: %w", err)
+		}
 	}
 	if *brokers != "" {
 		cfg.Kafka.Brokers = strings.Split(*brokers, ",")
@@ -178,11 +192,15 @@ func cmdReplay(ctx context.Context, args []string, sio IO) error {
 	if err != nil {
 		return err
 	}
-	path := cfg.sqlitePath()
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no store at %s (give --sqlite or --data-dir): %w", path, err)
+	scfg := cfg.storeConfig()
+	path := scfg.String() // names the store in the report, without a password
+	if scfg.Postgres == "" {
+		path = scfg.Path
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no store at %s (give --sqlite, --data-dir or --postgres): %w", path, err)
+		}
 	}
-	db, err := sqlstore.Open(ctx, sqlstore.Config{Path: path})
+	db, err := sqlstore.Open(ctx, scfg)
 	if err != nil {
 		return err
 	}

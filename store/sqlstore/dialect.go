@@ -1,22 +1,36 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+
+	"github.com/vigilhq/vigil/event"
 )
 
 // This file holds everything that differs between SQL databases. The queries
 // elsewhere in the package are written once, with '?' placeholders and
 // syntax that SQLite and PostgreSQL share (INSERT ... ON CONFLICT, RETURNING,
-// LIMIT/OFFSET, CASE, EXISTS, subqueries); a PostgreSQL dialect adds its own
-// migrations directory, its driver and DSN, and the '$n' placeholder style.
+// LIMIT/OFFSET, CASE, EXISTS, subqueries); each dialect has its own
+// migrations directory, driver, pools, placeholder style, and the few
+// fragments below (row locks, isolation levels, the migration lock).
+//
+// The schemas are kept so that the queries mean the same on both: times are
+// text in one fixed-width form (encodeTime) whose byte order is time order,
+// text compares byte by byte (SQLite's BINARY; COLLATE "C" on every
+// PostgreSQL text column), JSON documents are text, raw payloads binary,
+// and flags ids increase and are never reused.
 
 // dialect describes one SQL database.
 type dialect struct {
@@ -27,11 +41,52 @@ type dialect struct {
 	// createMigrationsTable creates the table that records applied
 	// migrations, if it does not exist.
 	createMigrationsTable string
-	// openWriter and openReader open the pool that writes (one connection)
-	// and the pool that reads.
+	// migrationLock, when set, runs first in every migration transaction
+	// and holds until it ends, so that processes migrating one database at
+	// once take turns. SQLite needs none: a write transaction there takes
+	// the database's one write lock when it begins.
+	migrationLock string
+	// forUpdate ends a SELECT in a write transaction that reads a row it
+	// will then change on the strength of what it read: it locks the row
+	// until the transaction ends. Empty for SQLite, whose one writer
+	// already excludes every other.
+	forUpdate string
+	// writeIsolation and readIsolation are the write and the read-only
+	// transactions' isolation levels.
+	writeIsolation, readIsolation sql.IsolationLevel
+	// retryable reports whether a write transaction that failed with err
+	// may succeed if run again (a deadlock, a serialization failure).
+	retryable func(err error) bool
+	// checkVerdict refuses a verdict holding a value the database cannot
+	// store; nil when every value is storable.
+	checkVerdict func(v *event.Verdict) error
+	// openWriter and openReader open the pool that writes and the pool
+	// that reads.
 	openWriter func(cfg Config) (*sql.DB, error)
 	openReader func(cfg Config) (*sql.DB, error)
 }
+
+// redact removes from err's message the secrets of cfg (a PostgreSQL
+// password), keeping err in the chain for errors.Is and errors.As.
+func (d *dialect) redact(cfg Config, err error) error {
+	if err == nil || cfg.Postgres == "" {
+		return err
+	}
+	msg := err.Error()
+	clean := redactSecrets(msg, cfg.Postgres)
+	if clean == msg {
+		return err
+	}
+	return &redactedError{msg: clean, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 type bindvarStyle int
 
@@ -74,6 +129,7 @@ var sqliteDialect = dialect{
 	name       TEXT NOT NULL,
 	applied_at TEXT NOT NULL
 )`,
+	retryable: func(error) bool { return false },
 	openWriter: func(cfg Config) (*sql.DB, error) {
 		// BEGIN IMMEDIATE takes the write lock when the transaction
 		// starts, so a write transaction never fails halfway on a lock
@@ -138,6 +194,141 @@ func openSQLite(path, params string, pragmas ...string) (*sql.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// PostgreSQL. Several writers run at once, connections of one process or
+// of several (store replicas), each write transaction in READ COMMITTED.
+// That is enough for the aggregates to stay right: every insert is an
+// INSERT ... ON CONFLICT, which waits for a concurrent insert of the same
+// key and then sees its row; every counter moves by an UPDATE or upsert
+// that adds a delta to the row's latest version; and re-judgement reads a
+// post's current verdict and its flag with SELECT ... FOR NO KEY UPDATE,
+// so two transactions re-judging one post take turns and the second starts
+// from what the first wrote. A new post is inserted by exactly one
+// transaction (the others' inserts wait and then do nothing), so its
+// account counts it once.
+//
+// Deadlocks are avoided by order: a write transaction takes its row locks
+// table by table in one fixed order (posts, verdict_history, flags, the
+// re-judged posts and their flags, then the accounts and their children,
+// all of an account's changes at once) and within a table in key order.
+// One that happens anyway (PostgreSQL aborts one of the two transactions,
+// which wrote nothing) is retried, as is a serialization failure.
+//
+// Reads are REPEATABLE READ, READ ONLY: one snapshot for the several
+// queries of a read (ListAccounts pages accounts, then reads their handles,
+// categories and lists), which never waits for a writer and, being read
+// only, never fails to serialize. The read pool's connections also set
+// default_transaction_read_only, so that a stray write fails loudly.
+var postgresDialect = dialect{
+	name:     "postgres",
+	bindvars: bindDollar,
+	createMigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	name       TEXT COLLATE "C" NOT NULL,
+	applied_at TEXT COLLATE "C" NOT NULL
+)`,
+	// A transaction-scoped advisory lock, one per schema, so that two
+	// processes (or stores in two schemas of one database) each migrate
+	// their own schema in turn; it is released at commit or rollback.
+	migrationLock: `SELECT pg_advisory_xact_lock(hashtext('vigil.sqlstore.migrate'), hashtext(COALESCE(current_schema(), '')))`,
+	// NO KEY: the row's key does not change, so foreign-key checks of
+	// other transactions (FOR KEY SHARE, for a history row or a flag
+	// category) do not wait for it.
+	forUpdate:      " FOR NO KEY UPDATE",
+	writeIsolation: sql.LevelReadCommitted,
+	readIsolation:  sql.LevelRepeatableRead,
+	retryable: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") // deadlock_detected, serialization_failure
+	},
+	checkVerdict: checkNoNUL,
+	openWriter: func(cfg Config) (*sql.DB, error) {
+		db, err := openPostgres(cfg, false)
+		if err != nil {
+			return nil, err
+		}
+		n := cfg.writeConns()
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		return db, nil
+	},
+	openReader: func(cfg Config) (*sql.DB, error) {
+		db, err := openPostgres(cfg, true)
+		if err != nil {
+			return nil, err
+		}
+		n := cfg.readConns()
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		return db, nil
+	},
+}
+
+// openPostgres opens a pool of cfg.Postgres through pgx's database/sql
+// driver. Connections are recycled now and then, so that a pool follows a
+// failover or a server restart, and idle ones are closed after a while.
+func openPostgres(cfg Config, readOnly bool) (*sql.DB, error) {
+	cc, err := parsePostgres(cfg.Postgres)
+	if err != nil {
+		return nil, err
+	}
+	if cc.RuntimeParams["application_name"] == "" {
+		cc.RuntimeParams["application_name"] = "vigil"
+	}
+	if readOnly {
+		cc.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	db := stdlib.OpenDB(*cc)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+// checkNoNUL refuses a verdict with a NUL character in a value stored in a
+// text column: PostgreSQL's text cannot hold one (SQLite's can). JSON
+// columns hold it escaped, and the raw payload is binary, so neither
+// matters.
+func checkNoNUL(v *event.Verdict) error {
+	p := &v.Post
+	for _, f := range []struct{ name, v string }{
+		{"platform", p.Platform}, {"id", p.ID}, {"author.id", p.Author.ID},
+		{"author.handle", p.Author.Handle}, {"author.name", p.Author.Name}, {"text", p.Text},
+		{"url", p.URL}, {"lang", p.Lang}, {"source", p.Source}, {"raw_sha256", p.RawSHA256},
+		{"lexicon", v.Lexicon}, {"lexicon_hash", v.LexiconHash}, {"pipeline", v.Pipeline},
+	} {
+		if strings.IndexByte(f.v, 0) >= 0 {
+			return event.Errorf(event.EINVALID, "post %s: %s holds a NUL character, which PostgreSQL text cannot store", p.Ref(), f.name)
+		}
+	}
+	for _, c := range v.Categories {
+		if strings.IndexByte(c, 0) >= 0 {
+			return event.Errorf(event.EINVALID, "post %s: a category holds a NUL character, which PostgreSQL text cannot store", p.Ref())
+		}
+	}
+	for _, l := range v.Lists {
+		if strings.IndexByte(l.List, 0) >= 0 {
+			return event.Errorf(event.EINVALID, "post %s: a list name holds a NUL character, which PostgreSQL text cannot store", p.Ref())
+		}
+	}
+	return nil
+}
+
+// maxWriteAttempts bounds how often a write transaction that failed with a
+// retryable error is run; between attempts it waits a little, at random,
+// so that two transactions that deadlocked do not meet again at once.
+const maxWriteAttempts = 5
+
+func retryWait(ctx context.Context, attempt int) error {
+	d := time.Duration(attempt) * (5*time.Millisecond + rand.N(20*time.Millisecond))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Times are stored as text in one fixed-width RFC 3339 form, always UTC

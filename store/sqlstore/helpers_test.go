@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -10,15 +11,86 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/event"
+	"github.com/vigilhq/vigil/store/internal/pgtest"
 )
 
 // All data in these tests is synthetic: made-up accounts named
 // example_account_N and neutral placeholder text.
 
-// openTest opens a store on a fresh database in tb's temporary directory.
+// The contract suite: every test of the store's behaviour runs once per
+// dialect, as subtests "sqlite" and "postgres", through forEachDB. SQLite
+// databases are files in the test's temporary directory; PostgreSQL ones
+// are schemas of their own on the server at VIGIL_TEST_POSTGRES_DSN
+// (pgtest), and those tests fail when it is not there: scripts/services
+// starts one. Tests of one dialect's workings (pragmas, file paths, pools)
+// use sqliteDB or postgresDB alone.
+
+// testDB is a dialect as the tests see it.
+type testDB struct {
+	name string
+	d    *dialect
+	// config returns the config of a fresh, empty database.
+	config func(tb testing.TB) Config
+	// rawIsBinary is an SQL condition, true when posts.raw holds the
+	// dialect's binary type.
+	rawIsBinary string
+	// flagCategory selects (f.id, j.value), the categories in each flag's
+	// JSON array, from flags f.
+	flagCategory string
+}
+
+var (
+	sqliteDB = testDB{
+		name: "sqlite",
+		d:    &sqliteDialect,
+		config: func(tb testing.TB) Config {
+			return Config{Path: filepath.Join(tb.TempDir(), "vigil.db")}
+		},
+		rawIsBinary:  "typeof(raw) = 'blob'",
+		flagCategory: "SELECT f.id, j.value FROM flags f, json_each(f.categories) j",
+	}
+	postgresDB = testDB{
+		name: "postgres",
+		d:    &postgresDialect,
+		config: func(tb testing.TB) Config {
+			dsn, _ := pgtest.Schema(tb)
+			// Small pools: many tests hold stores open at once.
+			return Config{Postgres: dsn, ReadConns: 4, WriteConns: 4}
+		},
+		rawIsBinary: "pg_typeof(raw) = 'bytea'::regtype",
+		flagCategory: `SELECT f.id, j.value COLLATE "C" FROM flags f,
+			json_array_elements_text(f.categories::json) AS j(value)`,
+	}
+	testDBs = []testDB{sqliteDB, postgresDB}
+)
+
+// forEachDB runs fn as a parallel subtest per dialect.
+func forEachDB(t *testing.T, fn func(t *testing.T, db testDB)) {
+	t.Helper()
+	for _, db := range testDBs {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, db)
+		})
+	}
+}
+
+// openTest opens a store on a fresh SQLite database. Tests of the store's
+// behaviour use forEachDB instead, to run against both dialects.
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), Config{Path: filepath.Join(tb.TempDir(), "vigil.db")})
+	return sqliteDB.open(tb)
+}
+
+// open opens a store on a fresh database, closed when the test ends.
+func (db testDB) open(tb testing.TB) *Store {
+	tb.Helper()
+	return openConfig(tb, db.config(tb))
+}
+
+func openConfig(tb testing.TB, cfg Config) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -28,6 +100,32 @@ func openTest(tb testing.TB) *Store {
 		}
 	})
 	return s
+}
+
+// rawWriter opens the dialect's write pool on a fresh database, without
+// migrating it, and returns it with the database's config.
+func (db testDB) rawWriter(tb testing.TB) (*sql.DB, Config) {
+	tb.Helper()
+	cfg := db.config(tb)
+	w, err := db.d.openWriter(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { w.Close() })
+	return w, cfg
+}
+
+// queryRow and exec run a test's own SQL, with '?' placeholders, on the
+// read pool and on the write pool.
+func (s *Store) queryRow(query string, args ...any) *sql.Row {
+	return s.read.QueryRow(s.d.rebind(query), args...)
+}
+
+func (s *Store) exec(tb testing.TB, query string, args ...any) {
+	tb.Helper()
+	if _, err := s.write.Exec(s.d.rebind(query), args...); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // t0 is the synthetic posts' base time.

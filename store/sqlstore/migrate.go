@@ -67,8 +67,11 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 
 // migrate applies the migrations of d found in fsys that db has not
 // applied yet. It returns the versions it applied. Each runs in its own
-// write transaction that first checks whether it is applied, so two
-// processes opening one database at once do not apply a migration twice.
+// write transaction that first takes the dialect's migration lock (SQLite:
+// the write lock its transactions take when they begin; PostgreSQL: an
+// advisory lock) and then checks whether it is applied, so two processes
+// opening one database at once take turns and never apply a migration
+// twice.
 func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) ([]int, error) {
 	ms, err := loadMigrations(fsys, path.Join("migrations", d.name))
 	if err != nil {
@@ -77,7 +80,13 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) ([]int, er
 	if len(ms) == 0 {
 		return nil, errNoMigrations
 	}
-	if _, err := db.ExecContext(ctx, d.createMigrationsTable); err != nil {
+	// Under the lock too: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
+	// safe against a concurrent one.
+	err = inMigrationTx(ctx, db, d, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, d.createMigrationsTable)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var applied []int
@@ -94,31 +103,43 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect, fsys fs.FS) ([]int, er
 }
 
 func applyMigration(ctx context.Context, db *sql.DB, d *dialect, m migration) (bool, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	applied := false
+	err := inMigrationTx(ctx, db, d, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, d.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n)
+		if err != nil || n > 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+			m.version, m.name, encodeTime(time.Now()))
+		applied = err == nil
+		return err
+	})
+	return applied && err == nil, err
+}
+
+// inMigrationTx runs fn in a transaction that holds the dialect's
+// migration lock, and commits it when fn succeeds. Under READ COMMITTED
+// every statement after the lock sees what the lock's previous holder
+// committed.
+func inMigrationTx(ctx context.Context, db *sql.DB, d *dialect, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: d.writeIsolation})
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer tx.Rollback()
-	var n int
-	err = tx.QueryRowContext(ctx, d.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n)
-	if err != nil {
-		return false, err
+	if d.migrationLock != "" {
+		if _, err := tx.ExecContext(ctx, d.migrationLock); err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
 	}
-	if n > 0 {
-		return false, nil
+	if err := fn(tx); err != nil {
+		return err
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return false, err
-	}
-	_, err = tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-		m.version, m.name, encodeTime(time.Now()))
-	if err != nil {
-		return false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return false, err
-	}
-	return true, nil
+	return tx.Commit()
 }
 
 // errNoMigrations guards against an embed pattern that matched nothing.

@@ -1,12 +1,14 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigilhq/vigil/event"
@@ -28,6 +30,10 @@ import (
 //   - accounts: flag_count and the category counts are those of the
 //     posts' current verdicts, whatever the order of the changes; lists
 //     only grow (an account found on a list once stays recorded as such).
+//     The changes join the batch's account deltas (write.go), so that a
+//     transaction writes each account once, in key order, after every post
+//     and flag: two PostgreSQL writers then never wait for each other's
+//     locks in opposite orders.
 
 // current is what re-judgement needs of a post's current verdict.
 type current struct {
@@ -38,6 +44,9 @@ type current struct {
 	classifiedAt time.Time
 	flagged      bool
 	categories   []string
+	// seen is when the post was seen, as its account counts it (see
+	// accountDeltas.add): its account's first_seen and last_seen span it.
+	seen time.Time
 }
 
 // replaces reports whether v takes over from the current verdict c: it
@@ -54,7 +63,12 @@ func (c *current) replaces(v *event.Verdict) bool {
 // whose posts were stored before them (in an earlier batch or earlier in
 // this one), in order. Only each post's last replacing verdict is
 // written: the aggregates move from the stored verdict to it directly.
-func rejudge(ctx context.Context, tx *tx, later []*verdictRow) error {
+//
+// The posts' current verdicts are read first, in key order, each locking
+// its post (the dialect's forUpdate) until the transaction ends: another
+// transaction re-judging one of them waits, and then reads what this one
+// wrote. The account changes are added to accounts, for writeAccounts.
+func rejudge(ctx context.Context, tx *tx, later []*verdictRow, accounts *accountDeltas) error {
 	type state struct {
 		stored current
 		cur    current
@@ -63,25 +77,33 @@ func rejudge(ctx context.Context, tx *tx, later []*verdictRow) error {
 	states := map[postKey]*state{}
 	var order []postKey
 	for _, r := range later {
-		v := r.v
-		k := postKey{v.Post.Platform, v.Post.ID}
-		st := states[k]
-		if st == nil {
-			c, err := loadCurrent(ctx, tx, k)
-			if err != nil {
-				return fmt.Errorf("re-judge post %s/%s: %w", k.platform, k.id, err)
-			}
-			st = &state{stored: c, cur: c}
-			states[k] = st
+		k := postKey{r.key.platform, r.key.id}
+		if _, ok := states[k]; !ok {
+			states[k] = nil
 			order = append(order, k)
 		}
+	}
+	locking := slices.Clone(order)
+	slices.SortFunc(locking, func(a, b postKey) int {
+		return cmp.Or(strings.Compare(a.platform, b.platform), strings.Compare(a.id, b.id))
+	})
+	for _, k := range locking {
+		c, err := loadCurrent(ctx, tx, k)
+		if err != nil {
+			return fmt.Errorf("re-judge post %s/%s: %w", k.platform, k.id, err)
+		}
+		states[k] = &state{stored: c, cur: c}
+	}
+	for _, r := range later {
+		v := r.v
+		st := states[postKey{r.key.platform, r.key.id}]
 		if !st.cur.replaces(v) {
 			continue
 		}
 		st.next = r
 		st.cur = current{authorID: st.stored.authorID, rawSHA256: st.stored.rawSHA256,
 			lexicon: v.Lexicon, lexiconHash: v.LexiconHash, classifiedAt: v.ClassifiedAt,
-			flagged: v.Flagged, categories: v.Categories}
+			flagged: v.Flagged, categories: v.Categories, seen: st.stored.seen}
 	}
 	for _, k := range order {
 		st := states[k]
@@ -91,6 +113,7 @@ func rejudge(ctx context.Context, tx *tx, later []*verdictRow) error {
 		if err := applyVerdict(ctx, tx, k, &st.stored, st.next); err != nil {
 			return fmt.Errorf("re-judge post %s/%s: %w", k.platform, k.id, err)
 		}
+		accounts.rejudge(k.platform, &st.stored, st.next.v)
 	}
 	return nil
 }
@@ -98,13 +121,16 @@ func rejudge(ctx context.Context, tx *tx, later []*verdictRow) error {
 func loadCurrent(ctx context.Context, tx *tx, k postKey) (current, error) {
 	var c current
 	var verdict sql.NullString
+	var created, captured, stored time.Time
 	err := tx.queryRow(ctx, `SELECT author_id, raw_sha256, lexicon, lexicon_hash, classified_at,
-	flagged, verdict FROM posts WHERE platform = ? AND post_id = ?`, k.platform, k.id).Scan(
+	flagged, verdict, created_at, captured_at, stored_at
+FROM posts WHERE platform = ? AND post_id = ?`+tx.d.forUpdate, k.platform, k.id).Scan(
 		&c.authorID, &c.rawSHA256, &c.lexicon, &c.lexiconHash, timeColumn{&c.classifiedAt},
-		&c.flagged, &verdict)
+		&c.flagged, &verdict, timeColumn{&created}, timeColumn{&captured}, timeColumn{&stored})
 	if err != nil {
 		return c, err
 	}
+	c.seen = seenAt(created, captured, stored)
 	if verdict.Valid {
 		var v struct {
 			Categories []string `json:"categories"`
@@ -118,7 +144,7 @@ func loadCurrent(ctx context.Context, tx *tx, k postKey) (current, error) {
 }
 
 // applyVerdict makes r the current verdict of post k, whose stored verdict
-// is old.
+// is old: the post and its flag. The caller moves the account aggregates.
 func applyVerdict(ctx context.Context, tx *tx, k postKey, old *current, r *verdictRow) error {
 	v := r.v
 	_, err := tx.exec(ctx, `UPDATE posts SET lexicon = ?, lexicon_hash = ?, pipeline = ?, flagged = ?,
@@ -127,17 +153,16 @@ func applyVerdict(ctx context.Context, tx *tx, k postKey, old *current, r *verdi
 	if err != nil {
 		return fmt.Errorf("update post: %w", err)
 	}
-	if err := rejudgeFlag(ctx, tx, k, old, r); err != nil {
-		return err
-	}
-	return rejudgeAccount(ctx, tx, k.platform, old, v)
+	return rejudgeFlag(ctx, tx, k, old, r)
 }
 
 func rejudgeFlag(ctx context.Context, tx *tx, k postKey, old *current, r *verdictRow) error {
 	v := r.v
 	var id int64
 	var status string
-	err := tx.queryRow(ctx, `SELECT id, status FROM flags WHERE platform = ? AND post_id = ?`,
+	// Locked, so that a monitor's review cannot land between reading the
+	// status and acting on it.
+	err := tx.queryRow(ctx, `SELECT id, status FROM flags WHERE platform = ? AND post_id = ?`+tx.d.forUpdate,
 		k.platform, k.id).Scan(&id, &status)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -200,23 +225,20 @@ func rejudgeFlag(ctx context.Context, tx *tx, k postKey, old *current, r *verdic
 	return nil
 }
 
-// rejudgeAccount moves the author's aggregates from the old verdict to v.
-func rejudgeAccount(ctx context.Context, tx *tx, platform string, old *current, v *event.Verdict) error {
-	account := old.authorID
-	flags := 0
-	var cats []categoryCount
+// rejudge adds to the delta of the post's author the move of its
+// aggregates from the old verdict to v: flags and categories counted by
+// the current verdicts, lists that only grow. The post counts no new post
+// and is seen at its own time, which its account's span already holds, so
+// the account's other columns stay as they are.
+func (ds *accountDeltas) rejudge(platform string, old *current, v *event.Verdict) {
+	a := ds.delta(platform, old.authorID, old.seen)
 	count := func(categories []string, d int) {
-		flags += d
+		a.flags += d
 		for i, c := range categories {
 			if c == "" || slices.Contains(categories[:i], c) {
 				continue
 			}
-			j := slices.IndexFunc(cats, func(cc categoryCount) bool { return cc.category == c })
-			if j < 0 {
-				j = len(cats)
-				cats = append(cats, categoryCount{category: c})
-			}
-			cats[j].flags += d
+			a.addCategory(c, d)
 		}
 	}
 	if old.flagged {
@@ -225,37 +247,5 @@ func rejudgeAccount(ctx context.Context, tx *tx, platform string, old *current, 
 	if v.Flagged {
 		count(v.Categories, +1)
 	}
-	if flags != 0 {
-		_, err := tx.exec(ctx, `UPDATE accounts SET flag_count = flag_count + ? WHERE platform = ? AND account_id = ?`,
-			flags, platform, account)
-		if err != nil {
-			return fmt.Errorf("update account: %w", err)
-		}
-	}
-	var args []any
-	for _, c := range cats {
-		if c.flags != 0 {
-			args = append(args, platform, account, c.category, c.flags)
-		}
-	}
-	if len(args) > 0 {
-		if err := tx.execValues(ctx, &upsertAccountCategories, args); err != nil {
-			return fmt.Errorf("update account categories: %w", err)
-		}
-		_, err := tx.exec(ctx, `DELETE FROM account_categories
-	WHERE platform = ? AND account_id = ? AND flag_count <= 0`, platform, account)
-		if err != nil {
-			return fmt.Errorf("update account categories: %w", err)
-		}
-	}
-	args = args[:0]
-	for i, l := range v.Lists {
-		if l.List != "" && !slices.ContainsFunc(v.Lists[:i], func(x event.ListHit) bool { return x.List == l.List }) {
-			args = append(args, platform, account, l.List)
-		}
-	}
-	if err := tx.execValues(ctx, &insertAccountLists, args); err != nil {
-		return fmt.Errorf("update account lists: %w", err)
-	}
-	return nil
+	a.addLists(v.Lists)
 }

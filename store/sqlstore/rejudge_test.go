@@ -9,10 +9,10 @@ import (
 	"io/fs"
 	"maps"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -54,7 +54,7 @@ func flagOf(tb testing.TB, s *Store, id string) *flagRow {
 	var f flagRow
 	var cats string
 	var unflagged sql.NullString
-	err := s.read.QueryRow(`SELECT id, status, categories, lexicon, lexicon_hash, unflagged_at
+	err := s.queryRow(`SELECT id, status, categories, lexicon, lexicon_hash, unflagged_at
 		FROM flags WHERE platform = 'x' AND post_id = ?`, id).Scan(
 		&f.ID, &f.Status, &cats, &f.Lexicon, &f.LexiconHash, &unflagged)
 	if err == sql.ErrNoRows {
@@ -72,15 +72,13 @@ func flagOf(tb testing.TB, s *Store, id string) *flagRow {
 
 func setStatus(tb testing.TB, s *Store, flagID int64, status string) {
 	tb.Helper()
-	if _, err := s.write.Exec(`UPDATE flags SET status = ? WHERE id = ?`, status, flagID); err != nil {
-		tb.Fatal(err)
-	}
+	s.exec(tb, `UPDATE flags SET status = ? WHERE id = ?`, status, flagID)
 }
 
 func historyCount(tb testing.TB, s *Store, id string) int {
 	tb.Helper()
 	var n int
-	if err := s.read.QueryRow(`SELECT COUNT(*) FROM verdict_history WHERE platform = 'x' AND post_id = ?`, id).Scan(&n); err != nil {
+	if err := s.queryRow(`SELECT COUNT(*) FROM verdict_history WHERE platform = 'x' AND post_id = ?`, id).Scan(&n); err != nil {
 		tb.Fatal(err)
 	}
 	return n
@@ -91,7 +89,7 @@ func historyCount(tb testing.TB, s *Store, id string) int {
 // verdicts: a flagged post has one flag not marked no longer flagged, with
 // the verdict's categories (also in flag_categories); any other flag was
 // reviewed and is marked.
-func checkConsistent(tb testing.TB, s *Store) {
+func checkConsistent(tb testing.TB, db testDB, s *Store) {
 	tb.Helper()
 	type acct struct {
 		flags int
@@ -155,11 +153,11 @@ func checkConsistent(tb testing.TB, s *Store) {
 	}
 	// flag_categories holds exactly each flag's categories.
 	var n int
-	err = s.read.QueryRow(`SELECT
-		(SELECT COUNT(*) FROM (SELECT f.id, j.value FROM flags f, json_each(f.categories) j
-			EXCEPT SELECT flag_id, category FROM flag_categories)) +
+	err = s.queryRow(`SELECT
+		(SELECT COUNT(*) FROM (` + db.flagCategory + `
+			EXCEPT SELECT flag_id, category FROM flag_categories) a) +
 		(SELECT COUNT(*) FROM (SELECT flag_id, category FROM flag_categories
-			EXCEPT SELECT f.id, j.value FROM flags f, json_each(f.categories) j))`).Scan(&n)
+			EXCEPT ` + db.flagCategory + `) b)`).Scan(&n)
 	if err != nil || n != 0 {
 		tb.Errorf("flag_categories differs from the flags' categories in %d rows (%v)", n, err)
 	}
@@ -178,150 +176,158 @@ func account(tb testing.TB, s *Store, id string) event.Account {
 
 func TestRejudgeFlaggedUnflaggedFlagged(t *testing.T) {
 	t.Parallel()
-	s := openTest(t)
-	ctx := context.Background()
-	v1 := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "sha256:aa", 0))
-	other := newVerdict("x", "2", "7", 1, flagged("hate", "incitement"), judged("lex@1", "sha256:aa", 0))
-	write(t, s, v1, other)
-	_, id1 := currentVerdict(t, s, "1")
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s := db.open(t)
+		ctx := context.Background()
+		v1 := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "sha256:aa", 0))
+		other := newVerdict("x", "2", "7", 1, flagged("hate", "incitement"), judged("lex@1", "sha256:aa", 0))
+		write(t, s, v1, other)
+		_, id1 := currentVerdict(t, s, "1")
 
-	v2 := newVerdict("x", "1", "7", 0, judged("lex@2", "sha256:bb", 10)) // no longer flagged
-	write(t, s, v2)
-	got, flagID := currentVerdict(t, s, "1")
-	if got.Flagged || got.Lexicon != "lex@2" || got.LexiconHash != "sha256:bb" || flagID != 0 {
-		t.Fatalf("after the unflagging verdict: %v lexicon %s %s, flag %d", got, got.Lexicon, got.LexiconHash, flagID)
-	}
-	if f := flagOf(t, s, "1"); f != nil {
-		t.Errorf("pending flag kept: %+v", f)
-	}
-	if a := account(t, s, "7"); a.PostCount != 2 || a.FlagCount != 1 || !maps.Equal(a.Categories, map[string]int{"hate": 1, "incitement": 1}) {
-		t.Errorf("account after unflagging: %d posts, %d flags, %v", a.PostCount, a.FlagCount, a.Categories)
-	}
-	if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Status: event.StatusPending}); len(fs) != 1 || fs[0].PostID != "2" {
-		t.Errorf("pending queue %+v, want only post 2", fs)
-	}
-	checkConsistent(t, s)
+		v2 := newVerdict("x", "1", "7", 0, judged("lex@2", "sha256:bb", 10)) // no longer flagged
+		write(t, s, v2)
+		got, flagID := currentVerdict(t, s, "1")
+		if got.Flagged || got.Lexicon != "lex@2" || got.LexiconHash != "sha256:bb" || flagID != 0 {
+			t.Fatalf("after the unflagging verdict: %v lexicon %s %s, flag %d", got, got.Lexicon, got.LexiconHash, flagID)
+		}
+		if f := flagOf(t, s, "1"); f != nil {
+			t.Errorf("pending flag kept: %+v", f)
+		}
+		if a := account(t, s, "7"); a.PostCount != 2 || a.FlagCount != 1 || !maps.Equal(a.Categories, map[string]int{"hate": 1, "incitement": 1}) {
+			t.Errorf("account after unflagging: %d posts, %d flags, %v", a.PostCount, a.FlagCount, a.Categories)
+		}
+		if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Status: event.StatusPending}); len(fs) != 1 || fs[0].PostID != "2" {
+			t.Errorf("pending queue %+v, want only post 2", fs)
+		}
+		checkConsistent(t, db, s)
 
-	v3 := newVerdict("x", "1", "7", 0, flagged("dehumanisation"), judged("lex@3", "sha256:cc", 20))
-	write(t, s, v3)
-	got, flagID = currentVerdict(t, s, "1")
-	if !got.Flagged || got.Lexicon != "lex@3" || flagID == 0 || flagID == id1 {
-		t.Fatalf("after flagging again: %v, flag %d (first flag was %d)", got, flagID, id1)
-	}
-	if f := flagOf(t, s, "1"); f.Status != event.StatusPending || !slices.Equal(f.Categories, []string{"dehumanisation"}) || f.LexiconHash != "sha256:cc" {
-		t.Errorf("new flag %+v", f)
-	}
-	if a := account(t, s, "7"); a.FlagCount != 2 || !maps.Equal(a.Categories, map[string]int{"dehumanisation": 1, "hate": 1, "incitement": 1}) {
-		t.Errorf("account after flagging again: %d flags, %v", a.FlagCount, a.Categories)
-	}
-	if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Category: "dehumanisation"}); len(fs) != 1 || fs[0].ID != flagID {
-		t.Errorf("category filter: %+v", fs)
-	}
-	if n := historyCount(t, s, "1"); n != 3 {
-		t.Errorf("%d verdicts in the history, want 3", n)
-	}
-	checkConsistent(t, s)
+		v3 := newVerdict("x", "1", "7", 0, flagged("dehumanisation"), judged("lex@3", "sha256:cc", 20))
+		write(t, s, v3)
+		got, flagID = currentVerdict(t, s, "1")
+		if !got.Flagged || got.Lexicon != "lex@3" || flagID == 0 || flagID == id1 {
+			t.Fatalf("after flagging again: %v, flag %d (first flag was %d)", got, flagID, id1)
+		}
+		if f := flagOf(t, s, "1"); f.Status != event.StatusPending || !slices.Equal(f.Categories, []string{"dehumanisation"}) || f.LexiconHash != "sha256:cc" {
+			t.Errorf("new flag %+v", f)
+		}
+		if a := account(t, s, "7"); a.FlagCount != 2 || !maps.Equal(a.Categories, map[string]int{"dehumanisation": 1, "hate": 1, "incitement": 1}) {
+			t.Errorf("account after flagging again: %d flags, %v", a.FlagCount, a.Categories)
+		}
+		if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Category: "dehumanisation"}); len(fs) != 1 || fs[0].ID != flagID {
+			t.Errorf("category filter: %+v", fs)
+		}
+		if n := historyCount(t, s, "1"); n != 3 {
+			t.Errorf("%d verdicts in the history, want 3", n)
+		}
+		checkConsistent(t, db, s)
+	})
 }
 
 func TestRejudgeCategoriesChange(t *testing.T) {
 	t.Parallel()
-	s := openTest(t)
-	ctx := context.Background()
-	write(t, s, newVerdict("x", "1", "7", 0, flagged("hate", "incitement"), onLists("watch"), judged("lex@1", "", 0)))
-	_, id := currentVerdict(t, s, "1")
-	write(t, s, newVerdict("x", "1", "7", 0, flagged("hate", "dehumanisation"), onLists("brands"), judged("lex@2", "", 5)))
-	f := flagOf(t, s, "1")
-	if f.ID != id || !slices.Equal(f.Categories, []string{"hate", "dehumanisation"}) || f.Lexicon != "lex@2" {
-		t.Errorf("flag %+v, want flag %d updated in place", f, id)
-	}
-	if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Category: "incitement"}); len(fs) != 0 {
-		t.Errorf("flag still listed under its old category: %+v", fs)
-	}
-	if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Category: "dehumanisation"}); len(fs) != 1 {
-		t.Errorf("flag not listed under its new category: %+v", fs)
-	}
-	a := account(t, s, "7")
-	if a.FlagCount != 1 || !maps.Equal(a.Categories, map[string]int{"hate": 1, "dehumanisation": 1}) {
-		t.Errorf("account: %d flags, %v", a.FlagCount, a.Categories)
-	}
-	if !slices.Equal(a.Lists, []string{"brands", "watch"}) {
-		t.Errorf("account lists %v: a list once seen stays recorded", a.Lists)
-	}
-	checkConsistent(t, s)
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s := db.open(t)
+		ctx := context.Background()
+		write(t, s, newVerdict("x", "1", "7", 0, flagged("hate", "incitement"), onLists("watch"), judged("lex@1", "", 0)))
+		_, id := currentVerdict(t, s, "1")
+		write(t, s, newVerdict("x", "1", "7", 0, flagged("hate", "dehumanisation"), onLists("brands"), judged("lex@2", "", 5)))
+		f := flagOf(t, s, "1")
+		if f.ID != id || !slices.Equal(f.Categories, []string{"hate", "dehumanisation"}) || f.Lexicon != "lex@2" {
+			t.Errorf("flag %+v, want flag %d updated in place", f, id)
+		}
+		if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Category: "incitement"}); len(fs) != 0 {
+			t.Errorf("flag still listed under its old category: %+v", fs)
+		}
+		if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Category: "dehumanisation"}); len(fs) != 1 {
+			t.Errorf("flag not listed under its new category: %+v", fs)
+		}
+		a := account(t, s, "7")
+		if a.FlagCount != 1 || !maps.Equal(a.Categories, map[string]int{"hate": 1, "dehumanisation": 1}) {
+			t.Errorf("account: %d flags, %v", a.FlagCount, a.Categories)
+		}
+		if !slices.Equal(a.Lists, []string{"brands", "watch"}) {
+			t.Errorf("account lists %v: a list once seen stays recorded", a.Lists)
+		}
+		checkConsistent(t, db, s)
+	})
 }
 
 // TestRejudgeReviewedFlagIsKept: a flag a monitor has reviewed is never
 // deleted when the post stops being flagged.
 func TestRejudgeReviewedFlagIsKept(t *testing.T) {
 	t.Parallel()
-	for _, status := range []string{event.StatusClaimed, event.StatusConfirmed, event.StatusDismissed, event.StatusEscalated} {
-		t.Run(status, func(t *testing.T) {
-			t.Parallel()
-			s := openTest(t)
-			ctx := context.Background()
-			write(t, s, newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "", 0)))
-			_, id := currentVerdict(t, s, "1")
-			setStatus(t, s, id, status)
+	forEachDB(t, func(t *testing.T, db testDB) {
+		for _, status := range []string{event.StatusClaimed, event.StatusConfirmed, event.StatusDismissed, event.StatusEscalated} {
+			t.Run(status, func(t *testing.T) {
+				t.Parallel()
+				s := db.open(t)
+				ctx := context.Background()
+				write(t, s, newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "", 0)))
+				_, id := currentVerdict(t, s, "1")
+				setStatus(t, s, id, status)
 
-			write(t, s, newVerdict("x", "1", "7", 0, judged("lex@2", "", 5)))
-			f := flagOf(t, s, "1")
-			if f == nil || f.ID != id || f.Status != status || !f.Unflagged || !slices.Equal(f.Categories, []string{"hate"}) || f.Lexicon != "lex@1" {
-				t.Fatalf("reviewed flag after unflagging: %+v; want it kept as reviewed and marked", f)
-			}
-			if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Status: status}); len(fs) != 1 || fs[0].ID != id {
-				t.Errorf("reviewed flag no longer listed: %+v", fs)
-			}
-			if a := account(t, s, "7"); a.FlagCount != 0 || len(a.Categories) != 0 {
-				t.Errorf("account counts a post that is no longer flagged: %d, %v", a.FlagCount, a.Categories)
-			}
-			v, flagID := currentVerdict(t, s, "1")
-			if v.Flagged || flagID != id {
-				t.Errorf("post: flagged %v, flag %d; want unflagged, with the kept flag %d", v.Flagged, flagID, id)
-			}
-			checkConsistent(t, s)
+				write(t, s, newVerdict("x", "1", "7", 0, judged("lex@2", "", 5)))
+				f := flagOf(t, s, "1")
+				if f == nil || f.ID != id || f.Status != status || !f.Unflagged || !slices.Equal(f.Categories, []string{"hate"}) || f.Lexicon != "lex@1" {
+					t.Fatalf("reviewed flag after unflagging: %+v; want it kept as reviewed and marked", f)
+				}
+				if fs, _, _ := s.ListFlags(ctx, event.FlagFilter{Status: status}); len(fs) != 1 || fs[0].ID != id {
+					t.Errorf("reviewed flag no longer listed: %+v", fs)
+				}
+				if a := account(t, s, "7"); a.FlagCount != 0 || len(a.Categories) != 0 {
+					t.Errorf("account counts a post that is no longer flagged: %d, %v", a.FlagCount, a.Categories)
+				}
+				v, flagID := currentVerdict(t, s, "1")
+				if v.Flagged || flagID != id {
+					t.Errorf("post: flagged %v, flag %d; want unflagged, with the kept flag %d", v.Flagged, flagID, id)
+				}
+				checkConsistent(t, db, s)
 
-			write(t, s, newVerdict("x", "1", "7", 0, flagged("incitement"), judged("lex@3", "", 10)))
-			f = flagOf(t, s, "1")
-			if f.ID != id || f.Status != status || f.Unflagged || !slices.Equal(f.Categories, []string{"incitement"}) {
-				t.Errorf("reviewed flag after flagging again: %+v", f)
-			}
-			if a := account(t, s, "7"); a.FlagCount != 1 || !maps.Equal(a.Categories, map[string]int{"incitement": 1}) {
-				t.Errorf("account: %d, %v", a.FlagCount, a.Categories)
-			}
-			checkConsistent(t, s)
-		})
-	}
+				write(t, s, newVerdict("x", "1", "7", 0, flagged("incitement"), judged("lex@3", "", 10)))
+				f = flagOf(t, s, "1")
+				if f.ID != id || f.Status != status || f.Unflagged || !slices.Equal(f.Categories, []string{"incitement"}) {
+					t.Errorf("reviewed flag after flagging again: %+v", f)
+				}
+				if a := account(t, s, "7"); a.FlagCount != 1 || !maps.Equal(a.Categories, map[string]int{"incitement": 1}) {
+					t.Errorf("account: %d, %v", a.FlagCount, a.Categories)
+				}
+				checkConsistent(t, db, s)
+			})
+		}
+	})
 }
 
 func TestRejudgeNotReplaced(t *testing.T) {
 	t.Parallel()
-	base := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@2", "sha256:bb", 10))
-	for _, tc := range []struct {
-		name    string
-		v       event.Verdict
-		history int // verdicts in the history afterwards
-	}{
-		{"redelivery", base, 1},
-		{"same lexicons, classified again later", newVerdict("x", "1", "7", 0, judged("lex@2", "sha256:bb", 30)), 2},
-		{"older, from other lexicons", newVerdict("x", "1", "7", 0, judged("lex@1", "sha256:aa", 5)), 2},
-		{"other lexicons, same time", newVerdict("x", "1", "7", 0, judged("lex@3", "sha256:cc", 10)), 2},
-		{"other payload", newVerdict("x", "1", "7", 0, withRaw([]byte(`{"id":"1","edited":true}`)), judged("lex@3", "sha256:cc", 30)), 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := openTest(t)
-			write(t, s, base)
-			before := readState(t, s, []event.Verdict{base})
-			write(t, s, tc.v)
-			write(t, s, tc.v)
-			if got := readState(t, s, []event.Verdict{base}); !reflect.DeepEqual(got, before) {
-				t.Errorf("the verdict changed the store:\n got %+v\nwant %+v", got, before)
-			}
-			if n := historyCount(t, s, "1"); n != tc.history {
-				t.Errorf("%d verdicts in the history, want %d", n, tc.history)
-			}
-		})
-	}
+	forEachDB(t, func(t *testing.T, db testDB) {
+		base := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@2", "sha256:bb", 10))
+		for _, tc := range []struct {
+			name    string
+			v       event.Verdict
+			history int // verdicts in the history afterwards
+		}{
+			{"redelivery", base, 1},
+			{"same lexicons, classified again later", newVerdict("x", "1", "7", 0, judged("lex@2", "sha256:bb", 30)), 2},
+			{"older, from other lexicons", newVerdict("x", "1", "7", 0, judged("lex@1", "sha256:aa", 5)), 2},
+			{"other lexicons, same time", newVerdict("x", "1", "7", 0, judged("lex@3", "sha256:cc", 10)), 2},
+			{"other payload", newVerdict("x", "1", "7", 0, withRaw([]byte(`{"id":"1","edited":true}`)), judged("lex@3", "sha256:cc", 30)), 2},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				s := db.open(t)
+				write(t, s, base)
+				before := readState(t, s, []event.Verdict{base})
+				write(t, s, tc.v)
+				write(t, s, tc.v)
+				if got := readState(t, s, []event.Verdict{base}); !reflect.DeepEqual(got, before) {
+					t.Errorf("the verdict changed the store:\n got %+v\nwant %+v", got, before)
+				}
+				if n := historyCount(t, s, "1"); n != tc.history {
+					t.Errorf("%d verdicts in the history, want %d", n, tc.history)
+				}
+			})
+		}
+	})
 }
 
 // TestRejudgeOutOfOrder: whatever the order in which a post's verdicts
@@ -329,31 +335,33 @@ func TestRejudgeNotReplaced(t *testing.T) {
 // latest one when each comes from other lexicons than the one before.
 func TestRejudgeOutOfOrder(t *testing.T) {
 	t.Parallel()
-	vs := []event.Verdict{
-		newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "", 0)),
-		newVerdict("x", "1", "7", 0, judged("lex@2", "", 10)),
-		newVerdict("x", "1", "7", 0, flagged("incitement", "hate"), judged("lex@3", "", 20)),
-	}
-	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {0, 2, 1}, {2, 0, 1, 2, 0}, {1, 0, 1, 2, 1}} {
-		t.Run(fmt.Sprint(order), func(t *testing.T) {
-			t.Parallel()
-			s := openTest(t)
-			for _, i := range order {
-				write(t, s, vs[i])
-				checkConsistent(t, s)
-			}
-			got, _ := currentVerdict(t, s, "1")
-			if got.Lexicon != "lex@3" || !slices.Equal(got.Categories, []string{"incitement", "hate"}) {
-				t.Errorf("current verdict from %s, %v; want the latest (lex@3)", got.Lexicon, got.Categories)
-			}
-			if a := account(t, s, "7"); a.PostCount != 1 || a.FlagCount != 1 || !maps.Equal(a.Categories, map[string]int{"hate": 1, "incitement": 1}) {
-				t.Errorf("account: %d posts, %d flags, %v", a.PostCount, a.FlagCount, a.Categories)
-			}
-			if n := historyCount(t, s, "1"); n != 3 {
-				t.Errorf("%d verdicts in the history, want 3", n)
-			}
-		})
-	}
+	forEachDB(t, func(t *testing.T, db testDB) {
+		vs := []event.Verdict{
+			newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "", 0)),
+			newVerdict("x", "1", "7", 0, judged("lex@2", "", 10)),
+			newVerdict("x", "1", "7", 0, flagged("incitement", "hate"), judged("lex@3", "", 20)),
+		}
+		for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {0, 2, 1}, {2, 0, 1, 2, 0}, {1, 0, 1, 2, 1}} {
+			t.Run(fmt.Sprint(order), func(t *testing.T) {
+				t.Parallel()
+				s := db.open(t)
+				for _, i := range order {
+					write(t, s, vs[i])
+					checkConsistent(t, db, s)
+				}
+				got, _ := currentVerdict(t, s, "1")
+				if got.Lexicon != "lex@3" || !slices.Equal(got.Categories, []string{"incitement", "hate"}) {
+					t.Errorf("current verdict from %s, %v; want the latest (lex@3)", got.Lexicon, got.Categories)
+				}
+				if a := account(t, s, "7"); a.PostCount != 1 || a.FlagCount != 1 || !maps.Equal(a.Categories, map[string]int{"hate": 1, "incitement": 1}) {
+					t.Errorf("account: %d posts, %d flags, %v", a.PostCount, a.FlagCount, a.Categories)
+				}
+				if n := historyCount(t, s, "1"); n != 3 {
+					t.Errorf("%d verdicts in the history, want 3", n)
+				}
+			})
+		}
+	})
 }
 
 // TestRejudgeWithinBatch: verdicts on one post in one batch apply in
@@ -361,61 +369,65 @@ func TestRejudgeOutOfOrder(t *testing.T) {
 // would had each verdict come in a batch of its own.
 func TestRejudgeWithinBatch(t *testing.T) {
 	t.Parallel()
-	first := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "", 0))
-	second := newVerdict("x", "1", "7", 0, judged("lex@2", "", 10))
-	third := newVerdict("x", "1", "7", 0, flagged("incitement"), judged("lex@3", "", 20))
-	other := newVerdict("x", "2", "7", 1, judged("lex@1", "", 0))
-	ref := openTest(t)
-	for _, v := range []event.Verdict{first, second, third, other} {
-		write(t, ref, v)
-	}
-	want := readState(t, ref, []event.Verdict{first, other})
-
-	s := openTest(t)
-	write(t, s, first, second, first, third, second, other)
-	write(t, s, first, third)
-	got := readState(t, s, []event.Verdict{first, other})
-	// The one thing that differs: in one batch the flag is updated in
-	// place (keeping its id and creation time) rather than deleted by the
-	// second verdict and made again by the third.
-	for _, st := range []*state{&got, &want} {
-		st.Stored[0].FlagID = 0
-		for i := range st.FlagList {
-			st.FlagList[i].ID, st.FlagList[i].CreatedAt = 0, time.Time{}
+	forEachDB(t, func(t *testing.T, db testDB) {
+		first := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "", 0))
+		second := newVerdict("x", "1", "7", 0, judged("lex@2", "", 10))
+		third := newVerdict("x", "1", "7", 0, flagged("incitement"), judged("lex@3", "", 20))
+		other := newVerdict("x", "2", "7", 1, judged("lex@1", "", 0))
+		ref := db.open(t)
+		for _, v := range []event.Verdict{first, second, third, other} {
+			write(t, ref, v)
 		}
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("one batch:\n got %+v\nwant %+v", got, want)
-	}
-	checkConsistent(t, s)
+		want := readState(t, ref, []event.Verdict{first, other})
+
+		s := db.open(t)
+		write(t, s, first, second, first, third, second, other)
+		write(t, s, first, third)
+		got := readState(t, s, []event.Verdict{first, other})
+		// The one thing that differs: in one batch the flag is updated in
+		// place (keeping its id and creation time) rather than deleted by the
+		// second verdict and made again by the third.
+		for _, st := range []*state{&got, &want} {
+			st.Stored[0].FlagID = 0
+			for i := range st.FlagList {
+				st.FlagList[i].ID, st.FlagList[i].CreatedAt = 0, time.Time{}
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("one batch:\n got %+v\nwant %+v", got, want)
+		}
+		checkConsistent(t, db, s)
+	})
 }
 
 // TestRejudgeKeepsPostAsCaptured: the payload, its hash, the capture and
 // store times never change.
 func TestRejudgeKeepsPostAsCaptured(t *testing.T) {
 	t.Parallel()
-	s := openTest(t)
-	v1 := newVerdict("x", "1", "7", 0, judged("lex@1", "", 0))
-	write(t, s, v1)
-	before, err := s.FindPost(context.Background(), "x", "1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2 := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@2", "", 10))
-	v2.Post.CapturedAt = v2.Post.CapturedAt.Add(time.Hour) // a second capture of the same payload
-	v2.Post.Text = "the text as a later capture normalised it"
-	write(t, s, v2)
-	after, err := s.FindPost(context.Background(), "x", "1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !after.Verdict.Flagged {
-		t.Fatal("not re-judged")
-	}
-	if !bytes.Equal(after.Raw, before.Raw) || after.RawSHA256 != before.RawSHA256 ||
-		!after.CapturedAt.Equal(before.CapturedAt) || !after.StoredAt.Equal(before.StoredAt) || after.Text != before.Text {
-		t.Errorf("the post as captured changed:\n got %+v\nwant %+v", after.Post, before.Post)
-	}
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s := db.open(t)
+		v1 := newVerdict("x", "1", "7", 0, judged("lex@1", "", 0))
+		write(t, s, v1)
+		before, err := s.FindPost(context.Background(), "x", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2 := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@2", "", 10))
+		v2.Post.CapturedAt = v2.Post.CapturedAt.Add(time.Hour) // a second capture of the same payload
+		v2.Post.Text = "the text as a later capture normalised it"
+		write(t, s, v2)
+		after, err := s.FindPost(context.Background(), "x", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !after.Verdict.Flagged {
+			t.Fatal("not re-judged")
+		}
+		if !bytes.Equal(after.Raw, before.Raw) || after.RawSHA256 != before.RawSHA256 ||
+			!after.CapturedAt.Equal(before.CapturedAt) || !after.StoredAt.Equal(before.StoredAt) || after.Text != before.Text {
+			t.Errorf("the post as captured changed:\n got %+v\nwant %+v", after.Post, before.Post)
+		}
+	})
 }
 
 // TestRejudgeRandom writes random sequences of verdicts, redeliveries
@@ -423,38 +435,40 @@ func TestRejudgeKeepsPostAsCaptured(t *testing.T) {
 // that flags and aggregates agree with the posts' current verdicts.
 func TestRejudgeRandom(t *testing.T) {
 	t.Parallel()
-	r := rand.New(rand.NewPCG(1, 2))
-	catSets := [][]string{nil, {"hate"}, {"incitement"}, {"hate", "incitement"}, {"dehumanisation", "hate"}}
-	for run := range 5 {
-		s := openTest(t)
-		var sent []event.Verdict
-		for range 40 {
-			var batch []event.Verdict
-			for range 1 + r.IntN(6) {
-				if len(sent) > 0 && r.IntN(4) == 0 {
-					batch = append(batch, sent[r.IntN(len(sent))]) // a redelivery
-					continue
+	forEachDB(t, func(t *testing.T, db testDB) {
+		r := rand.New(rand.NewPCG(1, 2))
+		catSets := [][]string{nil, {"hate"}, {"incitement"}, {"hate", "incitement"}, {"dehumanisation", "hate"}}
+		for run := range 5 {
+			s := db.open(t)
+			var sent []event.Verdict
+			for range 40 {
+				var batch []event.Verdict
+				for range 1 + r.IntN(6) {
+					if len(sent) > 0 && r.IntN(4) == 0 {
+						batch = append(batch, sent[r.IntN(len(sent))]) // a redelivery
+						continue
+					}
+					id := r.IntN(6)
+					opts := []option{judged(fmt.Sprintf("lex@%d", r.IntN(4)), "", r.IntN(30))}
+					if cats := catSets[r.IntN(len(catSets))]; cats != nil {
+						opts = append(opts, flagged(cats...))
+					}
+					batch = append(batch, newVerdict("x", itoa(id), itoa(id%3), id, opts...))
 				}
-				id := r.IntN(6)
-				opts := []option{judged(fmt.Sprintf("lex@%d", r.IntN(4)), "", r.IntN(30))}
-				if cats := catSets[r.IntN(len(catSets))]; cats != nil {
-					opts = append(opts, flagged(cats...))
+				write(t, s, batch...)
+				sent = append(sent, batch...)
+				if r.IntN(5) == 0 {
+					if fs, _, _ := s.ListFlags(context.Background(), event.FlagFilter{Status: event.StatusPending, Limit: 1}); len(fs) > 0 {
+						setStatus(t, s, fs[0].ID, event.StatusConfirmed)
+					}
 				}
-				batch = append(batch, newVerdict("x", itoa(id), itoa(id%3), id, opts...))
-			}
-			write(t, s, batch...)
-			sent = append(sent, batch...)
-			if r.IntN(5) == 0 {
-				if fs, _, _ := s.ListFlags(context.Background(), event.FlagFilter{Status: event.StatusPending, Limit: 1}); len(fs) > 0 {
-					setStatus(t, s, fs[0].ID, event.StatusConfirmed)
+				checkConsistent(t, db, s)
+				if t.Failed() {
+					t.Fatalf("run %d: inconsistent after %d verdicts", run, len(sent))
 				}
-			}
-			checkConsistent(t, s)
-			if t.Failed() {
-				t.Fatalf("run %d: inconsistent after %d verdicts", run, len(sent))
 			}
 		}
-	}
+	})
 }
 
 // TestMigrationBackfill migrates a database written by 0001 alone: the
@@ -463,17 +477,19 @@ func TestRejudgeRandom(t *testing.T) {
 // history.
 func TestMigrationBackfill(t *testing.T) {
 	t.Parallel()
+	forEachDB(t, func(t *testing.T, tdb testDB) { testMigrationBackfill(t, tdb) })
+}
+
+func testMigrationBackfill(t *testing.T, tdb testDB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "vigil.db")
-	db, err := sqliteDialect.openWriter(Config{Path: path})
+	db, cfg := tdb.rawWriter(t)
+	d := tdb.d
+	name := "migrations/" + d.name + "/0001_init.sql"
+	first, err := fs.ReadFile(migrationsFS, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := fs.ReadFile(migrationsFS, "migrations/sqlite/0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate(ctx, db, &sqliteDialect, fstest.MapFS{"migrations/sqlite/0001_init.sql": {Data: first}}); err != nil {
+	if _, err := migrate(ctx, db, d, fstest.MapFS{name: {Data: first}}); err != nil {
 		t.Fatal(err)
 	}
 	var checks []func()
@@ -494,16 +510,16 @@ func TestMigrationBackfill(t *testing.T) {
 		flagged := tc.id == "1"
 		verdict := fmt.Sprintf(`{"flagged":%v,"score":%d,"categories":%s,"lexicon":"lex@1"%s,"pipeline":"p","classified_at":%s}`,
 			flagged, map[bool]int{true: 3}[flagged], map[bool]string{true: `["hate"]`, false: `null`}[flagged], hash, tc.classified)
-		_, err := db.Exec(`INSERT INTO posts (platform, post_id, author_id, text, raw, raw_sha256, lexicon, pipeline, flagged, verdict, stored_at)
-			VALUES ('x', ?, '7', 't', x'7b7d', ?, 'lex@1', 'p', ?, ?, '2026-11-01T09:00:00.000000000Z')`,
-			tc.id, event.SHA256Hex([]byte("{}")), flagged, verdict)
+		_, err := db.Exec(d.rebind(`INSERT INTO posts (platform, post_id, author_id, text, raw, raw_sha256, lexicon, pipeline, flagged, verdict, stored_at)
+			VALUES ('x', ?, '7', 't', ?, ?, 'lex@1', 'p', ?, ?, '2026-11-01T09:00:00.000000000Z')`),
+			tc.id, []byte("{}"), event.SHA256Hex([]byte("{}")), flagged, verdict)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checks = append(checks, func() {
 			var at sql.NullString
 			var h string
-			if err := db.QueryRow(`SELECT classified_at, lexicon_hash FROM posts WHERE post_id = ?`, tc.id).Scan(&at, &h); err != nil {
+			if err := db.QueryRow(d.rebind(`SELECT classified_at, lexicon_hash FROM posts WHERE post_id = ?`), tc.id).Scan(&at, &h); err != nil {
 				t.Fatal(err)
 			}
 			wantHash := strings.Trim(tc.hash, `"`)
@@ -515,7 +531,7 @@ func TestMigrationBackfill(t *testing.T) {
 			}
 			var hat sql.NullString
 			var hh, cats string
-			if err := db.QueryRow(`SELECT classified_at, lexicon_hash, categories FROM verdict_history WHERE post_id = ?`, tc.id).Scan(&hat, &hh, &cats); err != nil {
+			if err := db.QueryRow(d.rebind(`SELECT classified_at, lexicon_hash, categories FROM verdict_history WHERE post_id = ?`), tc.id).Scan(&hat, &hh, &cats); err != nil {
 				t.Fatalf("post %s: no history: %v", tc.id, err)
 			}
 			if hat != at || hh != h || (flagged && cats != `["hate"]`) || (!flagged && cats != "[]") {
@@ -528,7 +544,7 @@ func TestMigrationBackfill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := migrate(ctx, db, &sqliteDialect, migrationsFS); err != nil {
+	if _, err := migrate(ctx, db, d, migrationsFS); err != nil {
 		t.Fatal(err)
 	}
 	var h string
@@ -541,7 +557,7 @@ func TestMigrationBackfill(t *testing.T) {
 	db.Close()
 
 	// The store opens it, and a later verdict re-judges a backfilled post.
-	s, err := Open(ctx, Config{Path: path})
+	s, err := Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,22 +580,80 @@ func TestMigrationBackfill(t *testing.T) {
 
 func TestFindVerdicts(t *testing.T) {
 	t.Parallel()
-	s := openTest(t)
-	a := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "sha256:aa", 0))
-	b := newVerdict("x", "2", "8", 1, judged("lex@1", "sha256:aa", 0))
-	write(t, s, a, b)
-	got, err := s.FindVerdicts(context.Background(), []PostKey{{"x", "1"}, {"x", "2"}, {"x", "3"}, {"x", "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[PostKey{"x", "3"}] != nil {
-		t.Fatalf("got %v", got)
-	}
-	for _, want := range []event.Verdict{a, b} {
-		v := got[PostKey{want.Post.Platform, want.Post.ID}]
-		want.Post = event.Post{Platform: want.Post.Platform, ID: want.Post.ID, Author: event.Author{ID: want.Post.Author.ID}, RawSHA256: want.Post.RawSHA256}
-		if !reflect.DeepEqual(*v, want) {
-			t.Errorf("got  %+v\nwant %+v", *v, want)
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s := db.open(t)
+		a := newVerdict("x", "1", "7", 0, flagged("hate"), judged("lex@1", "sha256:aa", 0))
+		b := newVerdict("x", "2", "8", 1, judged("lex@1", "sha256:aa", 0))
+		write(t, s, a, b)
+		got, err := s.FindVerdicts(context.Background(), []PostKey{{"x", "1"}, {"x", "2"}, {"x", "3"}, {"x", "1"}})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if len(got) != 2 || got[PostKey{"x", "3"}] != nil {
+			t.Fatalf("got %v", got)
+		}
+		for _, want := range []event.Verdict{a, b} {
+			v := got[PostKey{want.Post.Platform, want.Post.ID}]
+			want.Post = event.Post{Platform: want.Post.Platform, ID: want.Post.ID, Author: event.Author{ID: want.Post.Author.ID}, RawSHA256: want.Post.RawSHA256}
+			if !reflect.DeepEqual(*v, want) {
+				t.Errorf("got  %+v\nwant %+v", *v, want)
+			}
+		}
+	})
+}
+
+// TestConcurrentRejudge writes random verdicts on a few shared posts from
+// several writers at once, while monitors review flags, and checks that
+// flags and aggregates agree with the posts' current verdicts. PostgreSQL
+// runs the writers' transactions side by side: it passes only if each
+// re-judgement starts from what the one before it committed.
+func TestConcurrentRejudge(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s := db.open(t)
+		ctx := context.Background()
+		catSets := [][]string{nil, {"hate"}, {"incitement"}, {"hate", "incitement"}, {"dehumanisation", "hate"}}
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(w), 7))
+				var sent []event.Verdict
+				for b := range 25 {
+					var batch []event.Verdict
+					for range 1 + r.IntN(8) {
+						if len(sent) > 0 && r.IntN(5) == 0 {
+							batch = append(batch, sent[r.IntN(len(sent))])
+							continue
+						}
+						id := r.IntN(8)
+						opts := []option{judged(fmt.Sprintf("lex@%d", r.IntN(5)), "", r.IntN(60))}
+						if cats := catSets[r.IntN(len(catSets))]; cats != nil {
+							opts = append(opts, flagged(cats...))
+						}
+						batch = append(batch, newVerdict("x", itoa(id), itoa(id%3), id, opts...))
+					}
+					if err := s.WriteVerdicts(ctx, batch); err != nil {
+						t.Errorf("writer %d, batch %d: %v", w, b, err)
+						return
+					}
+					sent = append(sent, batch...)
+					if b%5 == 4 {
+						// A monitor's review, racing the re-judgements.
+						if fs, _, err := s.ListFlags(ctx, event.FlagFilter{Status: event.StatusPending, Limit: 1}); err == nil && len(fs) > 0 {
+							if _, err := s.write.Exec(s.d.rebind(`UPDATE flags SET status = ? WHERE id = ?`), event.StatusClaimed, fs[0].ID); err != nil {
+								t.Errorf("review: %v", err)
+							}
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		checkConsistent(t, db, s)
+		if posts, _ := counts(t, s); posts != 8 {
+			t.Errorf("%d posts, want 8", posts)
+		}
+	})
 }

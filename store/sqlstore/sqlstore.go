@@ -7,14 +7,18 @@
 // from other lexicons (a replayed lexicon change) re-judges a stored post
 // (rejudge.go).
 //
-// SQLite (modernc.org/sqlite, pure Go) is the embedded dialect. Everything
-// that differs between databases lives in dialect.go and in the dialect's
-// migrations directory, so that PostgreSQL can be added beside it.
+// Two dialects sit behind the one API: SQLite (modernc.org/sqlite, pure
+// Go), embedded, the default; and PostgreSQL (pgx through database/sql),
+// chosen by Config.Postgres, for a store that several hosts share.
+// Everything that differs between them lives in dialect.go and in each
+// dialect's migrations directory; the queries are written once.
 //
 // Exported methods open a transaction and call unexported helpers that take
-// it, in the manner of WTF Dial. Writes go through one connection; reads go
-// through a separate pool and, with SQLite in WAL mode, never wait for the
-// writer.
+// it, in the manner of WTF Dial. Writes and reads use separate pools. With
+// SQLite the writer is one connection and reads, in WAL mode, never wait
+// for it. With PostgreSQL several writers (connections, processes) run at
+// once under READ COMMITTED: every write is an upsert or takes its row
+// lock first (see dialect.go), and reads run in REPEATABLE READ snapshots.
 package sqlstore
 
 import (
@@ -31,40 +35,83 @@ import (
 	"github.com/vigilhq/vigil/event"
 )
 
-// Config configures the SQLite store.
+// Config configures the store: SQLite at Path, or PostgreSQL when
+// Postgres is set.
 type Config struct {
 	// Path is the SQLite database file, created if missing (its directory
-	// must exist). Required. Beside it SQLite keeps PATH-wal and PATH-shm.
+	// must exist). Required unless Postgres is set. Beside it SQLite keeps
+	// PATH-wal and PATH-shm.
 	Path string `yaml:"path"`
+	// Postgres is a PostgreSQL connection string, a URL
+	// (postgres://user:password@host:5432/vigil?sslmode=verify-full) or
+	// key=value pairs, as libpq and pgx read them (PG* environment
+	// variables and ~/.pgpass fill what it leaves out). When set, the store
+	// is PostgreSQL and Path is ignored. The tables go in the first schema
+	// of the search path: add search_path=SCHEMA to keep them in one of
+	// their own. The string holds a password: it is never logged, and
+	// errors and String show it redacted.
+	Postgres string `yaml:"postgres"`
 	// ReadConns is the size of the read connection pool. Default (0):
 	// GOMAXPROCS, at least 4.
 	ReadConns int `yaml:"read_conns"`
+	// WriteConns is the size of the PostgreSQL write pool, the most write
+	// transactions this process runs at once. Default (0): 4. SQLite
+	// always writes through one connection.
+	WriteConns int `yaml:"write_conns"`
 }
 
 // Errors returned by Config.Validate.
 var (
-	ErrPathRequired   = errors.New("path is required")
-	ErrMemoryPath     = errors.New("path must be a file path, not :memory: or a file: URI (reads and writes use separate connections, which an in-memory database cannot share)")
-	ErrReadConnsRange = errors.New("read_conns must not be negative")
+	ErrPathRequired    = errors.New("path is required (or postgres, a PostgreSQL connection string)")
+	ErrMemoryPath      = errors.New("path must be a file path, not :memory: or a file: URI (reads and writes use separate connections, which an in-memory database cannot share)")
+	ErrReadConnsRange  = errors.New("read_conns must not be negative")
+	ErrWriteConnsRange = errors.New("write_conns must not be negative")
+	ErrPostgresDSN     = errors.New("postgres: not a valid PostgreSQL connection string")
 )
 
 // RegisterFlags registers the config's flags with the given prefix.
 func (c *Config) RegisterFlags(prefix string, fs *flag.FlagSet) {
 	fs.StringVar(&c.Path, prefix+".path", c.Path, "SQLite database file (created if missing).")
+	fs.StringVar(&c.Postgres, prefix+".postgres", c.Postgres, "PostgreSQL connection string; when set, the store is PostgreSQL and the path is ignored.")
 	fs.IntVar(&c.ReadConns, prefix+".read-conns", c.ReadConns, "Read connection pool size (0: GOMAXPROCS, at least 4).")
+	fs.IntVar(&c.WriteConns, prefix+".write-conns", c.WriteConns, "PostgreSQL write connection pool size (0: 4).")
 }
 
-// Validate checks the config.
+// Validate checks the config. It reaches no server: a PostgreSQL
+// connection string is only parsed.
 func (c *Config) Validate() error {
 	switch {
+	case c.ReadConns < 0:
+		return ErrReadConnsRange
+	case c.WriteConns < 0:
+		return ErrWriteConnsRange
+	case c.Postgres != "":
+		if _, err := parsePostgres(c.Postgres); err != nil {
+			return err
+		}
+		return nil
 	case c.Path == "":
 		return ErrPathRequired
 	case c.Path == ":memory:" || strings.HasPrefix(c.Path, "file:"):
 		return ErrMemoryPath
-	case c.ReadConns < 0:
-		return ErrReadConnsRange
 	}
 	return nil
+}
+
+// String names the database for logs and errors: "sqlite PATH", or
+// "postgres HOST:PORT/DATABASE" without the user or password.
+func (c Config) String() string {
+	if c.Postgres != "" {
+		return "postgres " + describePostgres(c.Postgres)
+	}
+	return "sqlite " + c.Path
+}
+
+func (c *Config) dialect() *dialect {
+	if c.Postgres != "" {
+		return &postgresDialect
+	}
+	return &sqliteDialect
 }
 
 func (c *Config) readConns() int {
@@ -74,10 +121,17 @@ func (c *Config) readConns() int {
 	return max(4, runtime.GOMAXPROCS(0))
 }
 
+func (c *Config) writeConns() int {
+	if c.WriteConns > 0 {
+		return c.WriteConns
+	}
+	return 4
+}
+
 // Store is the SQL store. It is safe for concurrent use.
 type Store struct {
 	d     *dialect
-	write *sql.DB // one connection: SQLite has one writer at a time
+	write *sql.DB // SQLite: one connection, as it has one writer at a time
 	read  *sql.DB
 	// now is the clock; tests replace it.
 	now func() time.Time
@@ -93,34 +147,43 @@ var (
 	_ event.VerdictWriter = (*Store)(nil)
 )
 
-// Open opens (creating if needed) the database at cfg.Path and applies
-// any migrations it has not applied yet.
+// Open opens the database cfg names, SQLite at cfg.Path (created if
+// needed) or PostgreSQL at cfg.Postgres, and applies any migrations it has
+// not applied yet. Errors name the database as cfg.String does, never
+// with a password.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("sql store config: %w", err)
 	}
-	s := &Store{d: &sqliteDialect, now: time.Now}
+	s := &Store{d: cfg.dialect(), now: time.Now}
+	name := cfg.Path
+	if cfg.Postgres != "" {
+		name = describePostgres(cfg.Postgres)
+	}
+	fail := func(format string, err error) error {
+		return fmt.Errorf(format, s.d.name, name, s.d.redact(cfg, err))
+	}
 	var err error
 	if s.write, err = s.d.openWriter(cfg); err != nil {
-		return nil, err
+		return nil, s.d.redact(cfg, err)
 	}
-	// The writer connects first: it creates the file and switches it to
-	// WAL before any reader opens it.
+	// The writer connects first: it creates the SQLite file and switches
+	// it to WAL before any reader opens it.
 	if err := s.write.PingContext(ctx); err != nil {
 		s.write.Close()
-		return nil, fmt.Errorf("open %s database %s: %w", s.d.name, cfg.Path, err)
+		return nil, fail("open %s database %s: %w", err)
 	}
 	if _, err := migrate(ctx, s.write, s.d, migrationsFS); err != nil {
 		s.write.Close()
-		return nil, fmt.Errorf("migrate %s: %w", cfg.Path, err)
+		return nil, fail("migrate %s database %s: %w", err)
 	}
 	if s.read, err = s.d.openReader(cfg); err != nil {
 		s.write.Close()
-		return nil, err
+		return nil, s.d.redact(cfg, err)
 	}
 	if err := s.read.PingContext(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("open %s database %s for reading: %w", s.d.name, cfg.Path, err)
+		return nil, fail("open %s database %s for reading: %w", err)
 	}
 	return s, nil
 }
@@ -182,9 +245,9 @@ type tx struct {
 	store *Store
 }
 
-// beginWrite starts a write transaction on the writer connection.
+// beginWrite starts a write transaction on the writer pool.
 func (s *Store) beginWrite(ctx context.Context) (*tx, error) {
-	t, err := s.write.BeginTx(ctx, nil)
+	t, err := s.write.BeginTx(ctx, &sql.TxOptions{Isolation: s.d.writeIsolation})
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +257,7 @@ func (s *Store) beginWrite(ctx context.Context) (*tx, error) {
 // beginRead starts a read-only transaction, so that the several queries
 // of one read see one snapshot.
 func (s *Store) beginRead(ctx context.Context) (*tx, error) {
-	t, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	t, err := s.read.BeginTx(ctx, &sql.TxOptions{Isolation: s.d.readIsolation, ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,14 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigilhq/vigil/event"
@@ -47,7 +49,7 @@ func (e *BadVerdictError) Unwrap() error { return e.Err }
 // to RawSHA256, times and score storable); the first bad one is returned as
 // a *BadVerdictError and nothing is written.
 func (s *Store) WriteVerdicts(ctx context.Context, vs []event.Verdict) error {
-	rows, err := encodeVerdicts(vs)
+	rows, err := encodeVerdicts(vs, s.d.checkVerdict)
 	if err != nil {
 		return err
 	}
@@ -57,6 +59,20 @@ func (s *Store) WriteVerdicts(ctx context.Context, vs []event.Verdict) error {
 	if err := s.prepareValues(ctx, writeQueries); err != nil {
 		return fmt.Errorf("write %d verdicts: %w", len(rows), err)
 	}
+	// A transaction that PostgreSQL aborted in a deadlock or a
+	// serialization failure wrote nothing and is run again (see dialect.go).
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, rows)
+		if err == nil || attempt == maxWriteAttempts || !s.d.retryable(err) {
+			return err
+		}
+		if werr := retryWait(ctx, attempt); werr != nil {
+			return fmt.Errorf("%w (waiting to retry after: %v)", werr, err)
+		}
+	}
+}
+
+func (s *Store) writeOnce(ctx context.Context, rows []verdictRow) error {
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("write %d verdicts: begin: %w", len(rows), err)
@@ -98,10 +114,16 @@ type verdictNoPost struct {
 	Post struct{} `json:"post,omitzero"`
 }
 
-func encodeVerdicts(vs []event.Verdict) ([]verdictRow, error) {
+// encodeVerdicts checks and encodes vs; check, when not nil, is the
+// dialect's own check (values it cannot store).
+func encodeVerdicts(vs []event.Verdict, check func(*event.Verdict) error) ([]verdictRow, error) {
 	rows := make([]verdictRow, len(vs))
 	for i := range vs {
-		if err := encodeVerdict(&vs[i], &rows[i]); err != nil {
+		err := encodeVerdict(&vs[i], &rows[i])
+		if err == nil && check != nil {
+			err = check(&vs[i])
+		}
+		if err != nil {
 			return nil, &BadVerdictError{Index: i, Err: err}
 		}
 	}
@@ -161,6 +183,9 @@ func jsonArray[T any](dst *string, s []T) error {
 // The statements below insert many rows at once (see valuesSQL). The rows
 // of one statement have distinct keys, as PostgreSQL requires of an upsert:
 // writeVerdicts drops repeated posts and merges each account's rows first.
+// Rows that another transaction may be writing at the same time (posts,
+// history of stored posts, accounts and their children) go in key order,
+// so that two PostgreSQL writers lock them in the same order.
 
 // insertPosts returns the keys of the posts it inserted: a post already
 // stored is left as it is and not returned.
@@ -266,23 +291,41 @@ var writeQueries = []*valuesSQL{
 
 type postKey struct{ platform, id string }
 
+// comparePosts orders history keys by their post, as the posts' primary
+// key does.
+func comparePosts(a, b historyKey) int {
+	return cmp.Or(strings.Compare(a.platform, b.platform), strings.Compare(a.id, b.id))
+}
+
+// compareHistory orders history keys as verdict_history's unique index does.
+func compareHistory(a, b historyKey) int {
+	return cmp.Or(comparePosts(a, b), strings.Compare(a.lexicon, b.lexicon),
+		strings.Compare(a.lexiconHash, b.lexiconHash), strings.Compare(a.classifiedAt, b.classifiedAt))
+}
+
 // writeVerdicts inserts the posts, records the verdicts in the history,
-// inserts the flags of the new flagged posts, folds the new posts into
-// their accounts, and then re-judges stored posts with the later verdicts.
+// inserts the flags of the new flagged posts, re-judges stored posts with
+// the later verdicts, and then writes what the new posts and the
+// re-judgements change in their accounts.
 func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 	// Within the batch the first verdict on a post inserts it; the
 	// others are taken as they would be in a later batch (re-judgement).
 	seen := make(map[postKey]bool, len(rows))
-	args := make([]any, 0, len(rows)*insertPosts.cols)
-	now := encodeTime(tx.now)
+	firsts := make([]*verdictRow, 0, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		v, p := r.v, &r.v.Post
-		k := postKey{p.Platform, p.ID}
+		k := postKey{r.key.platform, r.key.id}
 		if _, dup := seen[k]; dup {
 			continue
 		}
 		seen[k] = false // not known to be new until the insert says so
+		firsts = append(firsts, r)
+	}
+	slices.SortFunc(firsts, func(a, b *verdictRow) int { return comparePosts(a.key, b.key) })
+	args := make([]any, 0, len(firsts)*insertPosts.cols)
+	now := encodeTime(tx.now)
+	for _, r := range firsts {
+		v, p := r.v, &r.v.Post
 		args = append(args, p.Platform, p.ID, p.Author.ID, p.Author.Handle, p.Author.Name,
 			p.Text, r.createdAt, p.URL, p.Lang, r.capturedAt, p.Source, p.Raw, p.RawSHA256,
 			v.Lexicon, v.LexiconHash, v.Pipeline, v.Flagged, r.verdict, r.classifiedAt, now)
@@ -305,7 +348,7 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 	// statement have distinct keys.
 	fresh := map[historyKey]bool{}
 	inserting := map[postKey]bool{}
-	var others []any
+	var otherRows []*verdictRow
 	args = args[:0]
 	for i := range rows {
 		r := &rows[i]
@@ -319,8 +362,13 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 			args = historyArgs(args, r, now)
 		} else {
 			fresh[r.key] = false
-			others = historyArgs(others, r, now)
+			otherRows = append(otherRows, r)
 		}
+	}
+	slices.SortFunc(otherRows, func(a, b *verdictRow) int { return compareHistory(a.key, b.key) })
+	var others []any
+	for _, r := range otherRows {
+		others = historyArgs(others, r, now)
 	}
 	if err := tx.execValues(ctx, &insertHistory, args); err != nil {
 		return fmt.Errorf("insert verdict history: %w", err)
@@ -399,19 +447,30 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 	if err := tx.execValues(ctx, &insertFlagCategories, args); err != nil {
 		return fmt.Errorf("insert flag categories: %w", err)
 	}
-	if err := writeAccounts(ctx, tx, accounts.order); err != nil {
-		return err
+	if len(later) > 0 {
+		if err := rejudge(ctx, tx, later, accounts); err != nil {
+			return err
+		}
 	}
-	if len(later) == 0 {
-		return nil
-	}
-	return rejudge(ctx, tx, later)
+	return writeAccounts(ctx, tx, accounts.order)
 }
 
 // writeAccounts writes the batch's account deltas: handles, then the
 // accounts (the children's foreign keys are checked at commit), then
-// categories and lists.
+// categories and lists, each in key order. Every account whose children
+// change is upserted, so that with PostgreSQL its row lock orders the
+// writers of its categories and lists. A category whose count falls to
+// zero (re-judgement) is deleted.
 func writeAccounts(ctx context.Context, tx *tx, as []*accountDelta) error {
+	as = slices.Clone(as)
+	slices.SortFunc(as, func(a, b *accountDelta) int {
+		return cmp.Or(strings.Compare(a.platform, b.platform), strings.Compare(a.id, b.id))
+	})
+	for _, a := range as {
+		slices.SortFunc(a.handles, func(x, y handleSpan) int { return strings.Compare(x.handle, y.handle) })
+		slices.SortFunc(a.categories, func(x, y categoryCount) int { return strings.Compare(x.category, y.category) })
+		slices.Sort(a.lists)
+	}
 	var args []any
 	for _, a := range as {
 		for _, h := range a.handles {
@@ -432,11 +491,23 @@ func writeAccounts(ctx context.Context, tx *tx, as []*accountDelta) error {
 	args = args[:0]
 	for _, a := range as {
 		for _, c := range a.categories {
-			args = append(args, a.platform, a.id, c.category, c.flags)
+			if c.flags != 0 {
+				args = append(args, a.platform, a.id, c.category, c.flags)
+			}
 		}
 	}
 	if err := tx.execValues(ctx, &upsertAccountCategories, args); err != nil {
 		return fmt.Errorf("upsert account categories: %w", err)
+	}
+	for _, a := range as {
+		if !slices.ContainsFunc(a.categories, func(c categoryCount) bool { return c.flags < 0 }) {
+			continue
+		}
+		_, err := tx.exec(ctx, `DELETE FROM account_categories
+	WHERE platform = ? AND account_id = ? AND flag_count <= 0`, a.platform, a.id)
+		if err != nil {
+			return fmt.Errorf("update account categories: %w", err)
+		}
 	}
 	args = args[:0]
 	for _, a := range as {
@@ -450,7 +521,9 @@ func writeAccounts(ctx context.Context, tx *tx, as []*accountDelta) error {
 	return nil
 }
 
-// accountDelta is what one batch's new posts add to an account.
+// accountDelta is what one batch adds to an account: its new posts, and
+// the re-judgement of its stored ones (posts 0, flags and category counts
+// that may be negative).
 type accountDelta struct {
 	platform, id string
 	posts, flags int
@@ -475,8 +548,7 @@ type categoryCount struct {
 	flags    int
 }
 
-// accountDeltas collects deltas in the order accounts first appear, so
-// that writes happen in a deterministic order.
+// accountDeltas collects deltas in the order accounts first appear.
 type accountDeltas struct {
 	byKey map[[2]string]*accountDelta
 	order []*accountDelta
@@ -486,31 +558,64 @@ func newAccountDeltas() *accountDeltas {
 	return &accountDeltas{byKey: map[[2]string]*accountDelta{}}
 }
 
-// add folds a newly stored verdict into its author's delta. A post is seen
-// at the platform's time, else the capture time, else now.
-func (ds *accountDeltas) add(v *event.Verdict, now time.Time) {
-	p := &v.Post
-	seen := p.CreatedAt
-	if seen.IsZero() {
-		seen = p.CapturedAt
+// seenAt is when a post was seen: the platform's time, else the capture
+// time, else when it was stored.
+func seenAt(created, captured, stored time.Time) time.Time {
+	switch {
+	case !created.IsZero():
+		return created
+	case !captured.IsZero():
+		return captured
 	}
-	if seen.IsZero() {
-		seen = now
-	}
-	k := [2]string{p.Platform, p.Author.ID}
+	return stored
+}
+
+// delta returns the account's delta, made if needed, with seen added to
+// its span.
+func (ds *accountDeltas) delta(platform, id string, seen time.Time) *accountDelta {
+	k := [2]string{platform, id}
 	a := ds.byKey[k]
 	if a == nil {
-		a = &accountDelta{platform: p.Platform, id: p.Author.ID, first: seen, last: seen}
+		a = &accountDelta{platform: platform, id: id, first: seen, last: seen}
 		ds.byKey[k] = a
 		ds.order = append(ds.order, a)
 	}
-	a.posts++
 	if seen.Before(a.first) {
 		a.first = seen
 	}
 	if seen.After(a.last) {
 		a.last = seen
 	}
+	return a
+}
+
+func (a *accountDelta) addCategory(c string, d int) {
+	j := 0
+	for j < len(a.categories) && a.categories[j].category != c {
+		j++
+	}
+	if j == len(a.categories) {
+		a.categories = append(a.categories, categoryCount{category: c})
+	}
+	a.categories[j].flags += d
+}
+
+func (a *accountDelta) addLists(ls []event.ListHit) {
+	for _, l := range ls {
+		if l.List != "" && !slices.Contains(a.lists, l.List) {
+			a.lists = append(a.lists, l.List)
+		}
+	}
+}
+
+// add folds a newly stored verdict into its author's delta. A post is seen
+// at the platform's time, else the capture time, else now (the time it is
+// stored).
+func (ds *accountDeltas) add(v *event.Verdict, now time.Time) {
+	p := &v.Post
+	seen := seenAt(p.CreatedAt, p.CapturedAt, now)
+	a := ds.delta(p.Platform, p.Author.ID, seen)
+	a.posts++
 	if p.Author.Name != "" && (a.name == "" || !seen.Before(a.nameSeen)) {
 		a.name, a.nameSeen = p.Author.Name, seen
 	}
@@ -534,26 +639,14 @@ func (ds *accountDeltas) add(v *event.Verdict, now time.Time) {
 			}
 		}
 	}
-	for _, l := range v.Lists {
-		if l.List != "" && !slices.Contains(a.lists, l.List) {
-			a.lists = append(a.lists, l.List)
-		}
-	}
+	a.addLists(v.Lists)
 	if !v.Flagged {
 		return
 	}
 	a.flags++
 	for i, c := range v.Categories {
-		if c == "" || slices.Contains(v.Categories[:i], c) {
-			continue
+		if c != "" && !slices.Contains(v.Categories[:i], c) {
+			a.addCategory(c, 1)
 		}
-		j := 0
-		for j < len(a.categories) && a.categories[j].category != c {
-			j++
-		}
-		if j == len(a.categories) {
-			a.categories = append(a.categories, categoryCount{category: c})
-		}
-		a.categories[j].flags++
 	}
 }
