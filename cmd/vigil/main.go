@@ -63,6 +63,8 @@ func commands() []command {
 		{"replay", "replay the posts topic through new lexicons: what would change", cmdReplay},
 		{"lexicon", "lexicon tools: check, reload (every running classify replica)", cmdLexiconTools},
 		{"config", "configuration tools: check", cmdConfig},
+		{"token", "API tokens: create (the secret shown once), list, revoke", cmdToken},
+		{"audit", "audit log tools: verify (the hash chain), head (the anchor to keep)", cmdAudit},
 		{"text", "text tools: to-unicode (Zawgyi to Unicode), normalize", cmdText},
 		{"bench", "benchmarks: pipeline", cmdBench},
 		{"version", "print the version", func(_ context.Context, _ []string, sio IO) error {

@@ -65,6 +65,7 @@ func cmdRun(ctx context.Context, args []string, sio IO) error {
 		httpAddr   = fs.String("http-addr", "", "Listen address of the API and console. Default 127.0.0.1:8080 (env VIGIL_HTTP_ADDR).")
 		target     = fs.String("target", targetAll, "Role to run: all, ingest, classify, store or api.")
 		brokers    = fs.String("kafka-brokers", "", "Comma-separated Kafka brokers; every role then uses this cluster instead of the embedded broker (env VIGIL_KAFKA_BROKERS).")
+		postgres   = fs.String("postgres", "", "PostgreSQL connection string: the store and api roles use PostgreSQL instead of SQLite under --data-dir (env VIGIL_POSTGRES, config store.postgres).")
 		debug      = fs.Bool("debug", false, "Log at debug level.")
 	)
 	if err := parse(fs, args); err != nil {
@@ -82,6 +83,9 @@ func cmdRun(ctx context.Context, args []string, sio IO) error {
 	}
 	if *brokers != "" {
 		cfg.Kafka.Brokers = strings.Split(*brokers, ",")
+	}
+	if *postgres != "" {
+		cfg.Store.Postgres = *postgres
 	}
 	switch *target {
 	case targetAll, targetIngest, targetClassify, targetStore, targetAPI:
@@ -185,10 +189,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	var db *sqlstore.Store
 	if m.has(targetStore) || m.has(targetAPI) {
-		db, err = sqlstore.Open(ctx, sqlstore.Config{Path: cfg.sqlitePath()})
+		scfg := cfg.storeConfig()
+		db, err = sqlstore.Open(ctx, scfg)
 		if err != nil {
 			return err
 		}
+		log.Info("SQL store open", "store", scfg.String()) // no user or password
 		closers = append(closers, func() { db.Close() })
 	}
 
@@ -422,7 +428,7 @@ func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, n
 		}
 	}
 	srv, err := api.New(api.Config{Addr: m.Config.HTTP.Addr}, api.Deps{
-		Read: db, Tokens: api.NewStaticTokens(token), Gatherer: reg, Registerer: reg,
+		Read: db, Tokens: api.NewStoreTokens(db, token), TokenAdmin: db, Gatherer: reg, Registerer: reg,
 		Ready: db.Ping, Logger: m.Log, Version: version(),
 		Detail: func() []string { return m.health().Degraded(degradedAfter) },
 	})
