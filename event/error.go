@@ -14,6 +14,8 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	EUNAVAILABLE  = "unavailable"
+	// ERATELIMITED: the caller spent its request budget; try again later.
+	ERATELIMITED = "rate_limited"
 )
 
 // Error is a domain error: a code for programs and a message for people.

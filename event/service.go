@@ -27,18 +27,33 @@ type AccountFilter struct {
 	// Flagged keeps only accounts with at least one flag.
 	Flagged  bool
 	Platform string
-	Limit    int // default 100, at most 1000
-	Offset   int
+	// List keeps only accounts found on this account list (a verdict's
+	// list hit).
+	List   string
+	Limit  int // default 100, at most 1000
+	Offset int
 }
 
-// FlagFilter selects flags, newest first. Zero values select everything.
+// FlagFilter selects flags, newest first unless Sort says otherwise. Zero
+// values select everything.
 type FlagFilter struct {
 	Platform string
 	Category string
 	Status   string
 	AuthorID string
-	// After is the cursor of a previous page: only flags with a smaller
-	// ID are returned.
+	// List keeps flags with a hit on this account list; Region keeps
+	// flags with this tag (a context category: a place, a target group).
+	List     string
+	Region   string
+	MinScore float64
+	// Since (inclusive) and Until (exclusive) bound the flags' creation.
+	Since time.Time
+	Until time.Time
+	// Sort is one of Sorts; default SortNewest.
+	Sort string
+	// After is the cursor of a previous page: the id of its last flag.
+	// Newest first, only flags with a smaller ID are returned; in another
+	// sort, the flags after that one in the sort's order.
 	After int64
 	Limit int // default 50, at most 500
 }

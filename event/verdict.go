@@ -86,6 +86,12 @@ type Flag struct {
 	CreatedAt  time.Time `json:"created_at"`
 	// PostCreatedAt is the platform's time of the post.
 	PostCreatedAt time.Time `json:"post_created_at,omitzero"`
+	// ClaimedBy and LeaseExpiresAt are set while the flag is claimed: the
+	// monitor's pseudonym and when the lease lapses.
+	ClaimedBy      string    `json:"claimed_by,omitempty"`
+	LeaseExpiresAt time.Time `json:"lease_expires_at,omitzero"`
+	// Decision is the latest decision on a decided flag.
+	Decision *Decision `json:"decision,omitempty"`
 }
 
 // Decision kinds.

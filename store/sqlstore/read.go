@@ -69,13 +69,22 @@ func listAccounts(ctx context.Context, tx *tx, f event.AccountFilter, limit int)
 		where = append(where, "platform = ?")
 		args = append(args, f.Platform)
 	}
+	if f.List != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM account_lists l
+	WHERE l.platform = accounts.platform AND l.account_id = accounts.account_id AND l.list = ?)`)
+		args = append(args, f.List)
+	}
 	args = append(args, limit, f.Offset)
-	// page selects the accounts of this page; the queries for their
-	// handles, categories and lists repeat it, which within one read
-	// transaction selects the same rows.
-	page := "FROM accounts" + whereClause(where) +
-		" ORDER BY flag_count DESC, last_seen DESC, platform, account_id LIMIT ? OFFSET ?"
+	return accountsPage(ctx, tx, "FROM accounts"+whereClause(where)+
+		" ORDER BY flag_count DESC, last_seen DESC, platform, account_id LIMIT ? OFFSET ?", args)
+}
 
+// accountsPage reads the accounts that page selects, in its order, with
+// their handles, categories and lists. page is a FROM clause on accounts
+// (unaliased) with its conditions and order, and args its arguments; the
+// queries for the handles, categories and lists repeat it, which within
+// one read transaction selects the same rows.
+func accountsPage(ctx context.Context, tx *tx, page string, args []any) ([]event.Account, error) {
 	rows, err := tx.query(ctx, `SELECT platform, account_id, handle, name, post_count, flag_count,
 	first_seen, last_seen `+page, args...)
 	if err != nil {
@@ -155,9 +164,13 @@ func eachRow(ctx context.Context, tx *tx, query string, args []any, fn func(k [2
 	return closeRows(rows)
 }
 
-// ListFlags returns flags newest first (by id) and the cursor of the next
-// page: the last id of this page when the page is full and more flags
-// follow, else 0. A category filter matches one category exactly.
+// ListFlags returns a page of flags in f.Sort's order (newest first, by
+// id, by default) and the cursor of the next page: the last id of this
+// page when the page is full and more flags follow, else 0. A category
+// filter matches one category exactly, list and region (a tag) one
+// element of the flag's lists and tags. A status filter is the status as
+// read: a claim whose lease lapsed reads as the status it was claimed
+// from (flagquery.go). Decided flags carry their latest decision.
 func (s *Store) ListFlags(ctx context.Context, f event.FlagFilter) ([]event.Flag, int64, error) {
 	limit, err := pageLimit(f.Limit, DefaultFlagLimit, MaxFlagLimit)
 	if err != nil {
@@ -166,10 +179,8 @@ func (s *Store) ListFlags(ctx context.Context, f event.FlagFilter) ([]event.Flag
 	if f.After < 0 {
 		return nil, 0, event.Errorf(event.EINVALID, "cursor %d must not be negative", f.After)
 	}
-	switch f.Status {
-	case "", event.StatusPending, event.StatusClaimed, event.StatusConfirmed, event.StatusDismissed, event.StatusEscalated:
-	default:
-		return nil, 0, event.Errorf(event.EINVALID, "unknown flag status %q", f.Status)
+	if err := checkFlagFilter(&f); err != nil {
+		return nil, 0, err
 	}
 	tx, err := s.beginRead(ctx)
 	if err != nil {
@@ -179,61 +190,6 @@ func (s *Store) ListFlags(ctx context.Context, f event.FlagFilter) ([]event.Flag
 	fs, next, err := listFlags(ctx, tx, f, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list flags: %w", err)
-	}
-	return fs, next, nil
-}
-
-func listFlags(ctx context.Context, tx *tx, f event.FlagFilter, limit int) ([]event.Flag, int64, error) {
-	// With a category the page is read from flag_categories, whose key
-	// (category, flag_id) gives that category's flags in id order, so a
-	// page costs its length whatever the category's size.
-	from, id := "flags f", "f.id"
-	var where []string
-	var args []any
-	if f.Category != "" {
-		from, id = "flag_categories c JOIN flags f ON f.id = c.flag_id", "c.flag_id"
-		where = append(where, "c.category = ?")
-		args = append(args, f.Category)
-	}
-	if f.After > 0 {
-		where = append(where, id+" < ?")
-		args = append(args, f.After)
-	}
-	for _, c := range []struct{ col, v string }{
-		{"f.platform", f.Platform}, {"f.status", f.Status}, {"f.author_id", f.AuthorID},
-	} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
-	// One row more than the page tells whether another page follows.
-	args = append(args, limit+1)
-	rows, err := tx.query(ctx, `SELECT f.id, f.platform, f.post_id, f.author_id, f.handle, f.score,
-	f.categories, f.tags, f.matches, f.lists, f.lexicon, f.pipeline, f.status, f.created_at,
-	f.post_created_at
-FROM `+from+whereClause(where)+` ORDER BY `+id+` DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	fs := []event.Flag{}
-	for rows.Next() {
-		var fl event.Flag
-		if err := rows.Scan(&fl.ID, &fl.Platform, &fl.PostID, &fl.AuthorID, &fl.Handle, &fl.Score,
-			jsonColumn{&fl.Categories}, jsonColumn{&fl.Tags}, jsonColumn{&fl.Matches}, jsonColumn{&fl.Lists},
-			&fl.Lexicon, &fl.Pipeline, &fl.Status, timeColumn{&fl.CreatedAt}, timeColumn{&fl.PostCreatedAt}); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		fs = append(fs, fl)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, 0, err
-	}
-	var next int64
-	if len(fs) > limit {
-		fs = fs[:limit]
-		next = fs[limit-1].ID
 	}
 	return fs, next, nil
 }
