@@ -92,7 +92,8 @@ func PrincipalFrom(ctx context.Context) (p Principal, ok bool) {
 }
 
 // authorize wraps h so that it runs only for a caller whose bearer token
-// verifies and whose role includes role.
+// verifies, whose token's request budget is not spent (see allow) and
+// whose role includes role.
 func (s *Server) authorize(role string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearerToken(r)
@@ -103,6 +104,11 @@ func (s *Server) authorize(role string, h http.Handler) http.Handler {
 		p, err := s.tokens.Verify(r.Context(), token)
 		if err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		// Every authenticated request spends from its token's budget,
+		// one refused for its role included.
+		if !s.allow(w, r, p) {
 			return
 		}
 		if !p.Allows(role) {

@@ -15,6 +15,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/vigilhq/vigil/api/ratelimit"
 )
 
 // Defaults of Config, used for every field left zero.
@@ -53,6 +55,15 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown once Run's context ends:
 	// requests still running after it are cut off. Default 5s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// RateLimit is the request budget of each token (each principal: a
+	// stored token by its ID, the bootstrap admin as one), the same for
+	// every role: Requests per Per, all at once if need be, then one every
+	// Per/Requests. Requests 0 means 600 and Per 0 a minute, like every
+	// other zero field; a negative Requests turns limiting off. Public
+	// routes (probes, metrics, the document) are never limited. The
+	// budget is the Server's in-process limiter's unless Deps.RateLimiter
+	// is set (a shared one, in Redis), which then keeps its own.
+	RateLimit RateLimit `yaml:"rate_limit"`
 }
 
 // RegisterFlags registers the config's flags on fs as prefix.addr,
@@ -70,6 +81,8 @@ func (c *Config) RegisterFlags(prefix string, fs *flag.FlagSet) {
 	fs.DurationVar(&c.WriteTimeout, name("write-timeout"), DefaultWriteTimeout, "Longest time to handle a request and write its response.")
 	fs.DurationVar(&c.IdleTimeout, name("idle-timeout"), DefaultIdleTimeout, "Longest time a keep-alive connection waits for its next request.")
 	fs.DurationVar(&c.ShutdownTimeout, name("shutdown-timeout"), DefaultShutdownTimeout, "Longest time to let running requests finish on shutdown.")
+	fs.IntVar(&c.RateLimit.Requests, name("rate-limit"), ratelimit.DefaultRequests, "Requests each API token may make per rate-limit-per (negative: no limit).")
+	fs.DurationVar(&c.RateLimit.Per, name("rate-limit-per"), ratelimit.DefaultPer, "Period of the per-token request budget.")
 }
 
 // Validate reports the first invalid field. Zero values are valid: they
@@ -96,6 +109,9 @@ func (c *Config) Validate() error {
 		if t.d < 0 {
 			return fmt.Errorf("%w: %s is negative (%s)", ErrInvalidTimeout, t.name, t.d)
 		}
+	}
+	if err := c.RateLimit.Validate(); err != nil {
+		return fmt.Errorf("rate_limit: %w", err)
 	}
 	return nil
 }

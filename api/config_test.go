@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vigilhq/vigil/api"
+	"github.com/vigilhq/vigil/api/ratelimit"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -31,6 +32,12 @@ func TestConfigValidate(t *testing.T) {
 			"invalid timeout: read_timeout is negative (-1s)"},
 		{"negative shutdown timeout", api.Config{ShutdownTimeout: -time.Millisecond}, api.ErrInvalidTimeout,
 			"invalid timeout: shutdown_timeout is negative (-1ms)"},
+		{"rate limit off", api.Config{RateLimit: api.RateLimit{Requests: -1}}, nil, ""},
+		{"rate limit", api.Config{RateLimit: api.RateLimit{Requests: 10, Per: time.Second}}, nil, ""},
+		{"negative rate limit period", api.Config{RateLimit: api.RateLimit{Per: -time.Second}}, ratelimit.ErrInvalidLimit,
+			"rate_limit: invalid rate limit: per is negative (-1s)"},
+		{"rate limit too fast", api.Config{RateLimit: api.RateLimit{Requests: 5000, Per: time.Millisecond}}, ratelimit.ErrInvalidLimit,
+			"rate_limit: invalid rate limit: 5000 requests per 1ms is more than one a microsecond"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,15 +65,18 @@ func TestConfigRegisterFlags(t *testing.T) {
 		{"defaults", "http", nil, api.Config{
 			Addr: api.DefaultAddr, ReadTimeout: api.DefaultReadTimeout, WriteTimeout: api.DefaultWriteTimeout,
 			IdleTimeout: api.DefaultIdleTimeout, ShutdownTimeout: api.DefaultShutdownTimeout,
+			RateLimit: api.RateLimit{Requests: 600, Per: time.Minute},
 		}},
 		{"prefixed", "http", []string{"-http.addr=0.0.0.0:9000", "-http.read-timeout=3s", "-http.write-timeout=4s",
-			"-http.idle-timeout=5s", "-http.shutdown-timeout=6s"}, api.Config{
+			"-http.idle-timeout=5s", "-http.shutdown-timeout=6s", "-http.rate-limit=30", "-http.rate-limit-per=1s"}, api.Config{
 			Addr: "0.0.0.0:9000", ReadTimeout: 3 * time.Second, WriteTimeout: 4 * time.Second,
 			IdleTimeout: 5 * time.Second, ShutdownTimeout: 6 * time.Second,
+			RateLimit: api.RateLimit{Requests: 30, Per: time.Second},
 		}},
-		{"no prefix", "", []string{"-addr=:0"}, api.Config{
+		{"no prefix", "", []string{"-addr=:0", "-rate-limit=-1"}, api.Config{
 			Addr: ":0", ReadTimeout: api.DefaultReadTimeout, WriteTimeout: api.DefaultWriteTimeout,
 			IdleTimeout: api.DefaultIdleTimeout, ShutdownTimeout: api.DefaultShutdownTimeout,
+			RateLimit: api.RateLimit{Requests: -1, Per: time.Minute},
 		}},
 	}
 	for _, tt := range tests {

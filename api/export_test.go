@@ -19,5 +19,13 @@ func Routes(s *Server) []RouteInfo {
 
 // Collectors returns s's own metrics, for testutil.CollectAndLint.
 func Collectors(s *Server) []prometheus.Collector {
-	return []prometheus.Collector{s.metrics.requests, s.metrics.duration}
+	return []prometheus.Collector{s.metrics.requests, s.metrics.duration, s.metrics.rateLimited, s.metrics.limiterErrors}
 }
+
+// RateLimited returns s's vigil_api_rate_limited_total of role.
+func RateLimited(s *Server, role string) prometheus.Counter {
+	return s.metrics.rateLimited.WithLabelValues(role)
+}
+
+// RateLimiterErrors returns s's vigil_api_rate_limiter_errors_total.
+func RateLimiterErrors(s *Server) prometheus.Counter { return s.metrics.limiterErrors }

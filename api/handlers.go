@@ -27,10 +27,11 @@ type accountsResponse struct {
 
 // handleAccounts serves GET /api/v1/accounts.
 func (s *Server) handleAccounts(w http.ResponseWriter, r *http.Request) {
-	q := parseQuery(r, "flagged", "platform", "limit", "offset")
+	q := parseQuery(r, "flagged", "platform", "list", "limit", "offset")
 	f := event.AccountFilter{
 		Flagged:  q.bool("flagged"),
 		Platform: q.string("platform"),
+		List:     q.string("list"),
 		Limit:    q.int("limit", 1, maxAccountLimit),
 		Offset:   q.int("offset", 0, math.MaxInt32),
 	}
@@ -59,13 +60,20 @@ type flagsResponse struct {
 
 // handleFlags serves GET /api/v1/flags.
 func (s *Server) handleFlags(w http.ResponseWriter, r *http.Request) {
-	q := parseQuery(r, "platform", "category", "status", "author", "limit", "after")
+	q := parseQuery(r, "platform", "category", "status", "author", "list", "region", "min_score",
+		"since", "until", "sort", "limit", "after")
 	f := event.FlagFilter{
 		Platform: q.string("platform"),
 		Category: q.string("category"),
 		Status: q.oneOf("status", event.StatusPending, event.StatusClaimed,
 			event.StatusConfirmed, event.StatusDismissed, event.StatusEscalated),
 		AuthorID: q.string("author"),
+		List:     q.string("list"),
+		Region:   q.string("region"),
+		MinScore: q.score("min_score"),
+		Since:    q.rfc3339("since"),
+		Until:    q.rfc3339("until"),
+		Sort:     q.oneOf("sort", event.Sorts...),
 		Limit:    q.int("limit", 1, maxFlagLimit),
 		After:    q.int64("after"),
 	}
@@ -181,6 +189,12 @@ func accountJSON(a event.Account) event.Account {
 
 func flagJSON(f event.Flag) event.Flag {
 	f.CreatedAt, f.PostCreatedAt = f.CreatedAt.UTC(), f.PostCreatedAt.UTC()
+	f.LeaseExpiresAt = f.LeaseExpiresAt.UTC()
+	if f.Decision != nil {
+		d := *f.Decision
+		d.DecidedAt = d.DecidedAt.UTC()
+		f.Decision = &d
+	}
 	if f.Categories == nil {
 		f.Categories = []string{}
 	}

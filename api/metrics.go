@@ -13,8 +13,10 @@ import (
 const routeUnmatched = "unmatched"
 
 type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	rateLimited   *prometheus.CounterVec
+	limiterErrors prometheus.Counter
 }
 
 // newMetrics creates the api's metrics on reg (which may be nil: the
@@ -36,6 +38,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:      "Time to serve an HTTP request, by route pattern.",
 			Buckets:   prometheus.DefBuckets,
 		}, []string{"route"}),
+		// By role only: a token ID as a label would name callers and grow
+		// without bound.
+		rateLimited: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "vigil",
+			Subsystem: "api",
+			Name:      "rate_limited_total",
+			Help:      "Requests refused with 429 because the token's request budget was spent, by the token's role.",
+		}, []string{"role"}),
+		limiterErrors: f.NewCounter(prometheus.CounterOpts{
+			Namespace: "vigil",
+			Subsystem: "api",
+			Name:      "rate_limiter_errors_total",
+			Help:      "Rate limiter failures (Redis down or slow); each let its request through unlimited.",
+		}),
 	}
 }
 

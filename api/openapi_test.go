@@ -102,6 +102,15 @@ func TestOpenAPI(t *testing.T) {
 				t.Errorf("route %q: path parameter %s is not documented", rt.Pattern, m[1])
 			}
 		}
+		// Every route behind a token can refuse it (401), refuse its role
+		// (403) and refuse a token whose budget is spent (429).
+		if rt.Role != "" {
+			for _, status := range []string{"401", "403", "429"} {
+				if _, ok := keys[op+" > responses > "+status]; !ok {
+					t.Errorf("route %q: no %s response documented", rt.Pattern, status)
+				}
+			}
+		}
 		if !slices.ContainsFunc([]string{"200", "201", "204"}, func(status string) bool {
 			_, ok := keys[op+" > responses > "+status]
 			return ok

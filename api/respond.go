@@ -23,6 +23,8 @@ func errorStatus(code string) int {
 		return http.StatusConflict
 	case event.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case event.ERATELIMITED:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -50,6 +52,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
+	}
+	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		// Every 429 says when to come back; the limiter sets its own.
+		w.Header().Set("Retry-After", "1")
 	}
 	s.writeJSON(w, r, status, errorBodyOf(code, event.ErrorMessage(err)))
 }

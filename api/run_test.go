@@ -48,8 +48,10 @@ func startRun(tb testing.TB, cfg api.Config, store *memStore) (url string, stop 
 	return "http://" + ln.Addr().String(), cancel, finished, &result
 }
 
-// getAsync requests url as the admin on its own goroutine.
-func getAsync(url string) <-chan error {
+// getAsync requests url as the admin on its own goroutine; a response
+// other than a 200 that openapi.yaml documents is an error.
+func getAsync(tb testing.TB, url string) <-chan error {
+	doc := loadOpenAPI(tb)
 	errc := make(chan error, 1)
 	go func() {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
@@ -60,12 +62,16 @@ func getAsync(url string) <-chan error {
 			return
 		}
 		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			errc <- err
+			return
+		}
 		if resp.StatusCode != http.StatusOK {
 			errc <- errors.New(resp.Status)
 			return
 		}
-		errc <- nil
+		errc <- doc.checkResponse(req.Method, req.URL.Path, resp.StatusCode, resp.Header, body)
 	}()
 	return errc
 }
@@ -87,7 +93,7 @@ func waitCalled(tb testing.TB, store *memStore, n int) {
 
 func TestRunServesAndStops(t *testing.T) {
 	url, stop, done, runErr := startRun(t, api.Config{}, newMemStore())
-	if err := <-getAsync(url + "/healthz"); err != nil {
+	if err := <-getAsync(t, url+"/healthz"); err != nil {
 		t.Fatalf("GET /healthz: %v", err)
 	}
 	stop()
@@ -107,7 +113,7 @@ func TestRunLetsRequestsFinish(t *testing.T) {
 	store.edit(func(m *memStore) { m.block = release })
 	url, stop, done, runErr := startRun(t, api.Config{ShutdownTimeout: 5 * time.Second}, store)
 
-	req := getAsync(url + "/api/v1/accounts")
+	req := getAsync(t, url+"/api/v1/accounts")
 	waitCalled(t, store, 1)
 	stop()
 	time.Sleep(50 * time.Millisecond) // let the shutdown begin
@@ -128,7 +134,7 @@ func TestRunShutdownIsBounded(t *testing.T) {
 	store.edit(func(m *memStore) { m.block = release })
 	url, stop, done, runErr := startRun(t, api.Config{ShutdownTimeout: 100 * time.Millisecond}, store)
 
-	req := getAsync(url + "/api/v1/accounts")
+	req := getAsync(t, url+"/api/v1/accounts")
 	waitCalled(t, store, 1)
 	start := time.Now()
 	stop()

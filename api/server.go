@@ -36,6 +36,15 @@ type Deps struct {
 	// TokenAdmin keeps API tokens, for the admins' /api/v1/tokens routes;
 	// nil answers them 503 (a server with the bootstrap token only).
 	TokenAdmin event.TokenService
+	// Accounts serves one account's view (GET
+	// /api/v1/accounts/{platform}/{id}); nil answers it 503.
+	Accounts event.AccountViewService
+	// Cases keeps the advocates' cases (/api/v1/cases...); nil answers
+	// those routes 503.
+	Cases event.CaseService
+	// Review is the review queue (/api/v1/queue/..., decisions); nil
+	// answers those routes 503.
+	Review event.ReviewService
 	// Gatherer is what /metrics exposes. Required.
 	Gatherer prometheus.Gatherer
 	// Registerer receives the api's own metrics; nil keeps them
@@ -52,6 +61,12 @@ type Deps struct {
 	Logger *slog.Logger
 	// Version is the Vigil version, shown on the landing page.
 	Version string
+	// RateLimiter keeps each token's request budget. nil means an
+	// in-process limiter of Config.RateLimit, private to this process;
+	// give every replica the same shared one (redisrate, in Redis) to
+	// hold a token to one budget across replicas. It is unused when
+	// Config.RateLimit turns limiting off.
+	RateLimiter RateLimiter
 }
 
 // Server is the HTTP API. Build it with New, serve it with Run or mount
@@ -61,10 +76,14 @@ type Server struct {
 	read       event.ReadService
 	tokens     TokenVerifier
 	tokenAdmin event.TokenService
+	accounts   event.AccountViewService
+	cases      event.CaseService
+	review     event.ReviewService
 	ready      func(context.Context) error
 	detail     func() []string
 	log        *slog.Logger
 	metrics    *metrics
+	limiter    *rateLimiter // nil: no limit
 	routes     []route
 	handler    http.Handler
 	index      struct {
@@ -102,6 +121,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		read:       deps.Read,
 		tokens:     deps.Tokens,
 		tokenAdmin: deps.TokenAdmin,
+		accounts:   deps.Accounts,
+		cases:      deps.Cases,
+		review:     deps.Review,
 		ready:      deps.Ready,
 		detail:     deps.Detail,
 		log:        deps.Logger,
@@ -113,6 +135,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = newMetrics(deps.Registerer)
+	limiter, err := newRateLimiter(s.cfg.RateLimit, deps.RateLimiter)
+	if err != nil {
+		return nil, fmt.Errorf("api rate limit: %w", err)
+	}
+	s.limiter = limiter
 	metricsHandler := promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
@@ -126,6 +153,19 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		{"GET /api/v1/accounts", RoleViewer, http.HandlerFunc(s.handleAccounts)},
 		{"GET /api/v1/flags", RoleViewer, http.HandlerFunc(s.handleFlags)},
 		{"GET /api/v1/posts/{platform}/{id}", RoleViewer, http.HandlerFunc(s.handlePost)},
+		{"GET /api/v1/accounts/{platform}/{id}", RoleViewer, http.HandlerFunc(s.handleAccount)},
+		{"GET /api/v1/cases", RoleViewer, http.HandlerFunc(s.handleListCases)},
+		{"POST /api/v1/cases", RoleAdvocate, http.HandlerFunc(s.handleCreateCase)},
+		{"GET /api/v1/cases/{id}", RoleViewer, http.HandlerFunc(s.handleGetCase)},
+		{"PATCH /api/v1/cases/{id}", RoleAdvocate, http.HandlerFunc(s.handleUpdateCase)},
+		{"POST /api/v1/cases/{id}/accounts", RoleAdvocate, http.HandlerFunc(s.handleAddCaseAccounts)},
+		{"DELETE /api/v1/cases/{id}/accounts/{platform}/{account}", RoleAdvocate, http.HandlerFunc(s.handleRemoveCaseAccount)},
+		{"POST /api/v1/cases/{id}/flags", RoleAdvocate, http.HandlerFunc(s.handleAddCaseFlags)},
+		{"DELETE /api/v1/cases/{id}/flags/{flag}", RoleAdvocate, http.HandlerFunc(s.handleRemoveCaseFlag)},
+		{"POST /api/v1/queue/claim", RoleMonitor, http.HandlerFunc(s.handleClaim)},
+		{"POST /api/v1/queue/release", RoleMonitor, http.HandlerFunc(s.handleRelease)},
+		{"POST /api/v1/flags/{id}/decision", RoleMonitor, http.HandlerFunc(s.handleDecide)},
+		{"POST /api/v1/decisions", RoleMonitor, http.HandlerFunc(s.handleDecideBulk)},
 		{"POST /api/v1/tokens", RoleAdmin, http.HandlerFunc(s.handleCreateToken)},
 		{"GET /api/v1/tokens", RoleAdmin, http.HandlerFunc(s.handleListTokens)},
 		{"DELETE /api/v1/tokens/{id}", RoleAdmin, http.HandlerFunc(s.handleRevokeToken)},

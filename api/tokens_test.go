@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -65,31 +64,6 @@ func (m *memTokens) ListTokens(context.Context) ([]event.Token, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]event.Token(nil), m.tokens...), nil
-}
-
-func (f *fixture) do(tb testing.TB, method, path, authorization, body string) (*http.Response, []byte) {
-	tb.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, f.srv.URL+path, r)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	resp, err := f.srv.Client().Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
 }
 
 func tokenFixture(t *testing.T) (*fixture, *memTokens) {
