@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vigilhq/vigil/api"
 	"github.com/vigilhq/vigil/bus"
 	"github.com/vigilhq/vigil/classify/reload/redisnotify"
 	"github.com/vigilhq/vigil/event"
@@ -85,6 +86,10 @@ type StoreConfig struct {
 // HTTPConfig configures the api role's listener.
 type HTTPConfig struct {
 	Addr string `yaml:"addr"`
+	// RateLimit is each API token's request budget: {requests: 600, per:
+	// 1m} by default; requests: -1 turns it off. With redis.addr every api
+	// replica spends from one shared budget per token.
+	RateLimit api.RateLimit `yaml:"rate_limit"`
 }
 
 // RedisConfig configures the Redis server that replicas share. Without

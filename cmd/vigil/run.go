@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vigilhq/vigil/api"
+	"github.com/vigilhq/vigil/api/ratelimit/redisrate"
 	"github.com/vigilhq/vigil/bus"
 	"github.com/vigilhq/vigil/classify"
 	"github.com/vigilhq/vigil/classify/accounts"
@@ -34,6 +35,7 @@ import (
 	"github.com/vigilhq/vigil/ingest"
 	"github.com/vigilhq/vigil/ingest/redisstate"
 	"github.com/vigilhq/vigil/store"
+	"github.com/vigilhq/vigil/store/leases"
 	"github.com/vigilhq/vigil/store/sqlstore"
 )
 
@@ -427,11 +429,28 @@ func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, n
 			return nil, nil, err
 		}
 	}
-	srv, err := api.New(api.Config{Addr: m.Config.HTTP.Addr}, api.Deps{
-		Read: db, Tokens: api.NewStoreTokens(db, token), TokenAdmin: db, Gatherer: reg, Registerer: reg,
+	cfg := api.Config{Addr: m.Config.HTTP.Addr, RateLimit: m.Config.HTTP.RateLimit}
+	deps := api.Deps{
+		Read: db, Tokens: api.NewStoreTokens(db, token), TokenAdmin: db, Accounts: db, Cases: db, Gatherer: reg, Registerer: reg,
 		Ready: db.Ping, Logger: m.Log, Version: version(),
 		Detail: func() []string { return m.health().Degraded(degradedAfter) },
-	})
+	}
+	// The review queue's leases: in Redis with redis.addr, so that every
+	// api replica sees the same claims; in memory otherwise.
+	var lease event.Leases = leases.NewMemory()
+	if m.Config.Redis.Addr != "" {
+		lease = leases.NewRedis(newRedisClient(m.Config.Redis.Addr, m.Log), "")
+	}
+	deps.Review = sqlstore.NewReview(db, lease, 0)
+	if m.Config.Redis.Addr != "" && !cfg.RateLimit.Disabled() {
+		// Every api replica spends from one budget per token.
+		lim, err := redisrate.New(newRedisClient(m.Config.Redis.Addr, m.Log), cfg.RateLimit, redisrate.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		deps.RateLimiter = lim
+	}
+	srv, err := api.New(cfg, deps)
 	if err != nil {
 		return nil, nil, err
 	}
