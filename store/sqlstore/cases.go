@@ -101,9 +101,10 @@ WHERE platform = ? AND account_id = ? ORDER BY first_seen, handle`, key...)
 
 	// A flag whose post a later verdict no longer flags (unflagged_at
 	// set) is out of the aggregates; it is counted apart.
-	rows, err = tx.query(ctx, `SELECT status, CASE WHEN unflagged_at IS NULL THEN 1 ELSE 0 END AS counted, COUNT(*)
-FROM flags WHERE platform = ? AND author_id = ?
-GROUP BY status, CASE WHEN unflagged_at IS NULL THEN 1 ELSE 0 END`, key...)
+	// A lapsed claim counts as the status it came from (statusAsRead).
+	rows, err = tx.query(ctx, `SELECT `+statusAsRead+` AS st, CASE WHEN f.unflagged_at IS NULL THEN 1 ELSE 0 END AS counted, COUNT(*)
+FROM flags f WHERE f.platform = ? AND f.author_id = ?
+GROUP BY st, counted`, append([]any{encodeTime(tx.now)}, key...)...)
 	if err != nil {
 		return nil, fmt.Errorf("flag statuses: %w", err)
 	}
@@ -288,10 +289,10 @@ ORDER BY platform, account_id`, []any{id})
 	}
 
 	rows, err = tx.query(ctx, `SELECT f.id, f.platform, f.post_id, f.author_id, f.handle, f.score,
-	f.categories, f.tags, f.matches, f.lists, f.lexicon, f.pipeline, f.status, f.created_at,
+	f.categories, f.tags, f.matches, f.lists, f.lexicon, f.pipeline, `+statusAsRead+`, f.created_at,
 	f.post_created_at, cf.added_at, cf.added_by
 FROM case_flags cf JOIN flags f ON f.id = cf.flag_id
-WHERE cf.case_id = ? ORDER BY f.id DESC`, id)
+WHERE cf.case_id = ? ORDER BY f.id DESC`, encodeTime(tx.now), id)
 	if err != nil {
 		return nil, fmt.Errorf("flags: %w", err)
 	}

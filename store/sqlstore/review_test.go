@@ -657,3 +657,41 @@ func TestReviewRejudgedWhileClaimed(t *testing.T) {
 		}
 	})
 }
+
+// TestLapsedClaimInAccountAndCase: the account view and a case read a
+// lapsed claim as the status it came from, as ListFlags does.
+func TestLapsedClaimInAccountAndCase(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s := reviewFixture(t, db, 3)
+		ctx := context.Background()
+		c, err := s.CreateCase(ctx, event.NewCase{Title: "network", CreatedBy: "advocate-a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddFlags(ctx, c.ID, []int64{1}, "advocate-a"); err != nil {
+			t.Fatal(err)
+		}
+		r := NewReview(s, leases.NewMemory(), 150*time.Millisecond)
+		mustClaim(t, r, "monitor-a", 1, event.QueueFilter{}, event.SortAge)
+		read := func() (caseStatus string, byStatus map[string]int) {
+			d, err := s.GetCase(ctx, c.ID)
+			if err != nil || len(d.Flags) != 1 {
+				t.Fatalf("GetCase: %+v, %v", d, err)
+			}
+			f := statusOf(t, s, 1)
+			v, err := s.FindAccount(ctx, f.Platform, f.AuthorID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d.Flags[0].Status, v.FlagsByStatus
+		}
+		if st, by := read(); st != event.StatusClaimed || by[event.StatusClaimed] != 1 {
+			t.Fatalf("while claimed: case shows %q, account %v", st, by)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if st, by := read(); st != event.StatusPending || by[event.StatusClaimed] != 0 || by[event.StatusPending] == 0 {
+			t.Errorf("after the lease lapsed: case shows %q, account %v; want pending", st, by)
+		}
+	})
+}
