@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -126,6 +127,27 @@ func applyMigration(ctx context.Context, db *sql.DB, d *dialect, m migration) (b
 // every statement after the lock sees what the lock's previous holder
 // committed.
 func inMigrationTx(ctx context.Context, db *sql.DB, d *dialect, fn func(*sql.Tx) error) error {
+	// Several processes opening one fresh SQLite file at once can meet
+	// SQLITE_BUSY without the busy timeout applying (switching the file
+	// to WAL needs it to themselves): such a transaction is tried again.
+	for attempt := 1; ; attempt++ {
+		err := migrationTxOnce(ctx, db, d, fn)
+		if err == nil || attempt == 20 || !sqliteBusy(err) {
+			return err
+		}
+		if werr := retryWait(ctx, attempt); werr != nil {
+			return err
+		}
+	}
+}
+
+// sqliteBusy reports whether err is SQLite's "database is locked".
+func sqliteBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+}
+
+func migrationTxOnce(ctx context.Context, db *sql.DB, d *dialect, fn func(*sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: d.writeIsolation})
 	if err != nil {
 		return err
