@@ -81,59 +81,100 @@ func listAccounts(ctx context.Context, tx *tx, f event.AccountFilter, limit int)
 
 // accountsPage reads the accounts that page selects, in its order, with
 // their handles, categories and lists. page is a FROM clause on accounts
-// (unaliased) with its conditions and order, and args its arguments; the
-// queries for the handles, categories and lists repeat it, which within
-// one read transaction selects the same rows.
+// (unaliased) with its conditions and order, and args its arguments. The
+// page's keys are read first, alone, so that an index holding the whole
+// order (0007) answers it without reading the table (deep offsets skip
+// index entries, not rows), and the page is computed once; the rest is
+// read by key.
 func accountsPage(ctx context.Context, tx *tx, page string, args []any) ([]event.Account, error) {
-	rows, err := tx.query(ctx, `SELECT platform, account_id, handle, name, post_count, flag_count,
-	first_seen, last_seen `+page, args...)
+	rows, err := tx.query(ctx, `SELECT platform, account_id `+page, args...)
 	if err != nil {
 		return nil, err
 	}
-	as := []event.Account{}
-	index := map[[2]string]int{}
+	var keys [][2]string
 	for rows.Next() {
-		var a event.Account
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+	return accountsByKey(ctx, tx, keys)
+}
+
+// accountsByKey reads the accounts keys name, in that order, with their
+// handles, categories and lists; an account that does not exist is left
+// out.
+func accountsByKey(ctx context.Context, tx *tx, keys [][2]string) ([]event.Account, error) {
+	if len(keys) == 0 {
+		return []event.Account{}, nil
+	}
+	// (platform, account_id) IN (VALUES (?, ?), ...): a row-value list,
+	// which SQLite (3.15 and later) and PostgreSQL both take.
+	list := "(VALUES (?, ?)" + strings.Repeat(", (?, ?)", len(keys)-1) + ")"
+	args := make([]any, 0, 2*len(keys))
+	for _, k := range keys {
+		args = append(args, k[0], k[1])
+	}
+	byKey := make(map[[2]string]*event.Account, len(keys))
+	rows, err := tx.query(ctx, `SELECT platform, account_id, handle, name, post_count, flag_count,
+	first_seen, last_seen FROM accounts WHERE (platform, account_id) IN `+list, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		a := &event.Account{Categories: map[string]int{}}
 		if err := rows.Scan(&a.Platform, &a.ID, &a.Handle, &a.Name, &a.PostCount, &a.FlagCount,
 			timeColumn{&a.FirstSeen}, timeColumn{&a.LastSeen}); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		a.Categories = map[string]int{}
-		index[[2]string{a.Platform, a.ID}] = len(as)
-		as = append(as, a)
+		byKey[[2]string{a.Platform, a.ID}] = a
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, err
 	}
-	if len(as) == 0 {
-		return as, nil
+	if len(byKey) == 0 {
+		return []event.Account{}, nil
 	}
 
-	with := "WITH page AS (SELECT platform, account_id " + page + ") "
-	join := " c JOIN page p ON p.platform = c.platform AND p.account_id = c.account_id"
-	err = eachRow(ctx, tx, with+`SELECT c.platform, c.account_id, c.handle FROM account_handles`+join+`
+	where := " c WHERE (c.platform, c.account_id) IN " + list
+	err = eachRow(ctx, tx, `SELECT c.platform, c.account_id, c.handle FROM account_handles`+where+`
 	ORDER BY c.first_seen, c.handle`, args, func(k [2]string, v string, _ int) {
-		a := &as[index[k]]
-		a.Handles = append(a.Handles, v)
+		if a := byKey[k]; a != nil {
+			a.Handles = append(a.Handles, v)
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("handles: %w", err)
 	}
-	err = eachRow(ctx, tx, with+`SELECT c.platform, c.account_id, c.category, c.flag_count
-	FROM account_categories`+join, args, func(k [2]string, v string, n int) {
-		as[index[k]].Categories[v] = n
+	err = eachRow(ctx, tx, `SELECT c.platform, c.account_id, c.category, c.flag_count
+	FROM account_categories`+where, args, func(k [2]string, v string, n int) {
+		if a := byKey[k]; a != nil {
+			a.Categories[v] = n
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("categories: %w", err)
 	}
-	err = eachRow(ctx, tx, with+`SELECT c.platform, c.account_id, c.list FROM account_lists`+join+`
+	err = eachRow(ctx, tx, `SELECT c.platform, c.account_id, c.list FROM account_lists`+where+`
 	ORDER BY c.list`, args, func(k [2]string, v string, _ int) {
-		a := &as[index[k]]
-		a.Lists = append(a.Lists, v)
+		if a := byKey[k]; a != nil {
+			a.Lists = append(a.Lists, v)
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lists: %w", err)
+	}
+	as := make([]event.Account, 0, len(byKey))
+	for _, k := range keys {
+		if a := byKey[k]; a != nil {
+			as = append(as, *a)
+		}
 	}
 	return as, nil
 }

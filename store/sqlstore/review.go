@@ -49,6 +49,9 @@ type Review struct {
 	// SQLite, preparing costs more than running them).
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+
+	// group commits single decisions together.
+	group decisionGroup
 }
 
 // The statements of a decision, prepared once.
@@ -368,29 +371,41 @@ func (r *Review) DecideBulk(ctx context.Context, rs []event.DecisionRequest) ([]
 // errRefused rolls back a single decision that was refused.
 var errRefused = errors.New("decision refused")
 
-// decide runs the decisions rs in one write transaction.
+// decisionItem is one decision on its way: the request, the flag's lease
+// as read before the write, and its result.
+type decisionItem struct {
+	req   event.DecisionRequest
+	owner string
+	held  bool
+	// ok and err are the outcome, set by the write that ran it: ok when
+	// recorded, err (with a code) when refused.
+	ok  bool
+	err error
+}
+
+// decide checks the decisions rs, records those that pass in one write
+// transaction (a single decision is grouped with others arriving at the
+// same time; see decisionGroup), then reads back the flags decided.
 func (r *Review) decide(ctx context.Context, rs []event.DecisionRequest) ([]event.DecisionResult, error) {
 	out := make([]event.DecisionResult, len(rs))
-	type lease struct {
-		owner string
-		held  bool
-	}
-	leases := make([]lease, len(rs))
-	var todo []int
+	items := make([]*decisionItem, len(rs))
+	var todo []*decisionItem
 	for i, req := range rs {
 		out[i].FlagID = req.FlagID
+		it := &decisionItem{req: req}
+		items[i] = it
 		err := req.Validate()
 		if err == nil {
 			err = checkReviewer(req.Reviewer)
 		}
 		if err == nil {
-			leases[i].owner, leases[i].held, err = r.leases.Owner(ctx, leaseKey(req.FlagID))
+			it.owner, it.held, err = r.leases.Owner(ctx, leaseKey(req.FlagID))
 		}
 		if err != nil {
 			out[i].Err = err
 			continue
 		}
-		todo = append(todo, i)
+		todo = append(todo, it)
 	}
 	if len(todo) == 0 {
 		return out, nil
@@ -398,48 +413,25 @@ func (r *Review) decide(ctx context.Context, rs []event.DecisionRequest) ([]even
 	if err := r.prepare(ctx); err != nil {
 		return nil, fmt.Errorf("decide: prepare: %w", err)
 	}
-	bulk := len(rs) > 1
-	err := r.s.reviewWrite(ctx, func(tx *tx) error {
-		for _, i := range todo {
-			out[i].Flag, out[i].Err = nil, nil
-			if bulk {
-				if _, err := tx.exec(ctx, "SAVEPOINT decision"); err != nil {
-					return err
-				}
-			}
-			err := r.decideTx(ctx, tx, rs[i], leases[i].owner, leases[i].held)
-			switch {
-			case err != nil && event.ErrorCode(err) == event.EINTERNAL:
-				return fmt.Errorf("decide flag %d: %w", rs[i].FlagID, err)
-			case err != nil:
-				out[i].Err = err
-				if !bulk {
-					return errRefused // nothing of it is kept
-				}
-				if _, err := tx.exec(ctx, "ROLLBACK TO SAVEPOINT decision"); err != nil {
-					return err
-				}
-			default:
-				out[i].Flag = &event.Flag{ID: rs[i].FlagID} // read below
-			}
-			if bulk {
-				if _, err := tx.exec(ctx, "RELEASE SAVEPOINT decision"); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errRefused) {
+	var err error
+	if len(rs) == 1 {
+		err = r.group.commit(ctx, r.write, todo[0])
+	} else {
+		err = r.write(ctx, todo)
+	}
+	if err != nil {
 		return nil, err
 	}
 	// The flags as decided, read outside the write (which SQLite's one
 	// writer waits for), with their decisions.
 	var decided []int64
-	for _, i := range todo {
-		if out[i].Flag != nil {
-			r.releaseLeases(ctx, rs[i].Reviewer, []int64{rs[i].FlagID})
-			decided = append(decided, rs[i].FlagID)
+	for i, it := range items {
+		switch {
+		case it.ok:
+			r.releaseLeases(ctx, it.req.Reviewer, []int64{it.req.FlagID})
+			decided = append(decided, it.req.FlagID)
+		case it.err != nil:
+			out[i].Err = it.err
 		}
 	}
 	if len(decided) == 0 {
@@ -454,18 +446,139 @@ func (r *Review) decide(ctx context.Context, rs []event.DecisionRequest) ([]even
 	if err != nil {
 		return nil, fmt.Errorf("decide: read the flags decided: %w", err)
 	}
-	for _, i := range todo {
-		if out[i].Flag == nil {
+	for i, it := range items {
+		if !it.ok {
 			continue
 		}
 		for j := range fs {
-			if fs[j].ID == out[i].FlagID {
+			if fs[j].ID == it.req.FlagID {
 				fl := fs[j]
 				out[i].Flag = &fl
 			}
 		}
 	}
 	return out, nil
+}
+
+// write records items in one write transaction, in flag id order (rows
+// are locked in a fixed order, so that two writes never wait for each
+// other in a cycle; a bulk naming one flag twice keeps its order).
+// With more than one item, each runs in a savepoint of its own: one
+// refused is rolled back alone and leaves the others standing. An error
+// of the store itself fails the write as a whole (nothing is recorded)
+// and is returned.
+func (r *Review) write(ctx context.Context, items []*decisionItem) error {
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b *decisionItem) int { return compareIDs(a.req.FlagID, b.req.FlagID) })
+	bulk := len(sorted) > 1
+	err := r.s.reviewWrite(ctx, func(tx *tx) error {
+		for _, it := range sorted {
+			it.ok, it.err = false, nil
+			if bulk {
+				if _, err := tx.exec(ctx, "SAVEPOINT decision"); err != nil {
+					return err
+				}
+			}
+			err := r.decideTx(ctx, tx, it.req, it.owner, it.held)
+			switch {
+			case err != nil && event.ErrorCode(err) == event.EINTERNAL:
+				return fmt.Errorf("decide flag %d: %w", it.req.FlagID, err)
+			case err != nil:
+				it.err = err
+				if !bulk {
+					return errRefused // nothing of it is kept
+				}
+				if _, err := tx.exec(ctx, "ROLLBACK TO SAVEPOINT decision"); err != nil {
+					return err
+				}
+			default:
+				it.ok = true
+			}
+			if bulk {
+				if _, err := tx.exec(ctx, "RELEASE SAVEPOINT decision"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errRefused) {
+		for _, it := range sorted {
+			it.ok, it.err = false, nil
+		}
+		return err
+	}
+	return nil
+}
+
+// decisionGroup commits single decisions that arrive together in one
+// transaction: group commit. Every decision appends to the audit chain,
+// whose head is one row locked from the append to the commit, so
+// decisions commit one at a time, each paying for its own commit (a WAL
+// flush). Grouped, one commit records every decision that queued while
+// the previous one ran.
+//
+// There is no goroutine of its own: the first caller to find the group
+// idle leads, writing its decision and everything queued behind it; the
+// others wait. When a leader's write ends, the first waiter left in the
+// queue (if any) leads the next write. A waiter cannot leave early (it
+// may be the next leader), so a write runs on a context that a caller's
+// cancellation does not end.
+type decisionGroup struct {
+	mu    sync.Mutex
+	busy  bool
+	queue []*groupedDecision
+}
+
+type groupedDecision struct {
+	item *decisionItem
+	wake chan struct{} // written once: done, or lead
+	done bool
+	err  error
+}
+
+// commit records it through write, grouped with the decisions queued with
+// it, and returns write's error.
+func (g *decisionGroup) commit(ctx context.Context, write func(context.Context, []*decisionItem) error, it *decisionItem) error {
+	me := &groupedDecision{item: it, wake: make(chan struct{}, 1)}
+	g.mu.Lock()
+	g.queue = append(g.queue, me)
+	if g.busy {
+		g.mu.Unlock()
+		<-me.wake
+		if me.done {
+			return me.err
+		}
+		// Woken to lead: me is first in the queue.
+	} else {
+		g.busy = true
+		g.mu.Unlock()
+	}
+	g.mu.Lock()
+	n := min(len(g.queue), event.MaxBulkDecisions)
+	batch := slices.Clone(g.queue[:n])
+	g.queue = slices.Delete(g.queue, 0, n)
+	g.mu.Unlock()
+
+	items := make([]*decisionItem, len(batch))
+	for i, d := range batch {
+		items[i] = d.item
+	}
+	err := write(context.WithoutCancel(ctx), items)
+	for _, d := range batch {
+		if d != me {
+			d.err, d.done = err, true
+			d.wake <- struct{}{}
+		}
+	}
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		g.queue[0].wake <- struct{}{} // the next leader
+	} else {
+		g.busy = false
+	}
+	g.mu.Unlock()
+	return err
 }
 
 // decideTx records one decision in tx, or returns why not: an error with a

@@ -37,10 +37,12 @@ func BenchmarkReviewLoad(b *testing.B) {
 	flags := benchEnvInt(b, "VIGIL_BENCH_FLAGS", 1_000_000)
 	seconds := benchEnvInt(b, "VIGIL_BENCH_SECONDS", 60)
 	// VIGIL_BENCH_THINK_MS, when set, is a pause before each decision
-	// and between two account pages (a person reading): without it every
-	// goroutine runs back to back, a stress test of the store.
+	// and between two account pages (a person reading), drawn from half
+	// to one and a half times the value: without it every goroutine runs
+	// back to back, a stress test of the store. A list ("0,1000") runs
+	// one pass for each, on the same data.
 	benchReaders = benchEnvIntZero(b, "VIGIL_BENCH_READERS", 4)
-	think := time.Duration(benchEnvIntZero(b, "VIGIL_BENCH_THINK_MS", 0)) * time.Millisecond
+	thinks := benchThinks(b)
 	const authors = 50_000
 	ctx := context.Background()
 
@@ -53,14 +55,17 @@ func BenchmarkReviewLoad(b *testing.B) {
 	seedReviewBench(b, s, flags, authors)
 	seeded := time.Since(start)
 	start = time.Now()
-	s.exec(b, "ANALYZE")
+	// What autovacuum does to a table after a large insert (PostgreSQL
+	// 13 and later vacuum after inserts too): statistics, and the
+	// visibility map that lets an index-only scan skip the table.
+	s.exec(b, "VACUUM ANALYZE")
 	analyzed := time.Since(start)
 	posts, nflags := counts(b, s)
 	var nauthors int
 	if err := s.queryRow("SELECT count(*) FROM accounts").Scan(&nauthors); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("seeded %d posts, %d flags, %d accounts in %s (%.0f flags/s); ANALYZE %s",
+	b.Logf("seeded %d posts, %d flags, %d accounts in %s (%.0f flags/s); VACUUM ANALYZE %s",
 		posts, nflags, nauthors, seeded.Round(time.Second), float64(nflags)/seeded.Seconds(), analyzed.Round(time.Millisecond))
 	b.ReportMetric(seeded.Seconds(), "seed-s")
 
@@ -78,22 +83,24 @@ func BenchmarkReviewLoad(b *testing.B) {
 				leases func(b *testing.B) event.Leases
 			}{"redis", benchRedisLeases})
 		}
-		for _, run := range runs {
-			r := NewReview(s, run.leases(b), 10*time.Minute)
-			res := reviewLoad(ctx, b, s, r, time.Duration(seconds)*time.Second, think)
-			r.Close()
-			b.Logf("leases=%s, %d s, %d monitors, %d account readers, think %s:\n%s", run.name, seconds, benchMonitors, benchReaders, think, res.table())
-			for _, op := range benchOps {
-				st := res.stats(op)
-				for _, q := range []struct {
-					name string
-					v    time.Duration
-				}{{"p50", st.p50}, {"p99", st.p99}, {"max", st.max}} {
-					b.ReportMetric(ms(q.v), fmt.Sprintf("%s-%s-%s-ms", run.name, op, q.name))
+		for _, think := range thinks {
+			for _, run := range runs {
+				r := NewReview(s, run.leases(b), 10*time.Minute)
+				res := reviewLoad(ctx, b, s, r, time.Duration(seconds)*time.Second, think)
+				r.Close()
+				b.Logf("leases=%s, %d s, %d monitors, %d account readers, think %s:\n%s", run.name, seconds, benchMonitors, benchReaders, think, res.table())
+				for _, op := range benchOps {
+					st := res.stats(op)
+					for _, q := range []struct {
+						name string
+						v    time.Duration
+					}{{"p50", st.p50}, {"p99", st.p99}, {"max", st.max}} {
+						b.ReportMetric(ms(q.v), fmt.Sprintf("%s-think%dms-%s-%s-ms", run.name, think.Milliseconds(), op, q.name))
+					}
 				}
-			}
-			if len(res.errs) > 0 {
-				b.Errorf("leases=%s: %d operations failed, first: %v", run.name, len(res.errs), res.errs[0])
+				if len(res.errs) > 0 {
+					b.Errorf("leases=%s: %d operations failed, first: %v", run.name, len(res.errs), res.errs[0])
+				}
 			}
 		}
 	}
@@ -112,8 +119,8 @@ func explainReviewBench(b *testing.B, s *Store) {
 		args      []any
 	}{
 		{"claim candidates (severity, pending)", claimSQL, claimArgs},
-		{"flagged accounts, platform x, offset 20000", `SELECT platform, account_id, handle, name, post_count, flag_count,
-	first_seen, last_seen FROM accounts WHERE flag_count > 0 AND platform = ?
+		{"flagged accounts' keys, platform x, offset 20000", `SELECT platform, account_id
+	FROM accounts WHERE flag_count > 0 AND platform = ?
 	ORDER BY flag_count DESC, last_seen DESC, platform, account_id LIMIT ? OFFSET ?`, []any{"x", 100, 20000}},
 	}
 	for _, p := range plans {
@@ -164,6 +171,33 @@ func benchEnvIntZero(b *testing.B, name string, def int) int {
 		return 0
 	}
 	return benchEnvInt(b, name, def)
+}
+
+// benchThinks reads VIGIL_BENCH_THINK_MS: a comma-separated list of think
+// times in milliseconds (default 0), one pass of the load for each.
+func benchThinks(b *testing.B) []time.Duration {
+	v := os.Getenv("VIGIL_BENCH_THINK_MS")
+	if v == "" {
+		return []time.Duration{0}
+	}
+	var out []time.Duration
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			b.Fatalf("VIGIL_BENCH_THINK_MS=%q: want milliseconds, comma-separated", v)
+		}
+		out = append(out, time.Duration(n)*time.Millisecond)
+	}
+	return out
+}
+
+// jitter returns a duration drawn evenly from [d/2, 3d/2), so that paced
+// goroutines do not run in step.
+func jitter(rng *rand.Rand, d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + time.Duration(rng.Int64N(int64(d)))
 }
 
 // pause sleeps for d, or until ctx ends.
@@ -291,6 +325,7 @@ func reviewLoad(ctx context.Context, b *testing.B, s *Store, r *Review, d, think
 		go func() {
 			defer wg.Done()
 			reviewer := fmt.Sprintf("reviewer-%08x", 0xbe000000+m)
+			rng := rand.New(rand.NewPCG(uint64(m), 2))
 			var claims, decides []time.Duration
 			var errs []error
 			k := 0
@@ -315,7 +350,7 @@ func reviewLoad(ctx context.Context, b *testing.B, s *Store, r *Review, d, think
 						dec = event.DecisionDismiss
 					}
 					k++
-					pause(ctx, think)
+					pause(ctx, jitter(rng, think))
 					// Decisions finish even when the run ends: a
 					// claimed flag is never left half decided.
 					t := time.Now()
@@ -356,7 +391,7 @@ func reviewLoad(ctx context.Context, b *testing.B, s *Store, r *Review, d, think
 				} else {
 					f.Offset = 100 * rng.IntN(10)
 				}
-				pause(ctx, think)
+				pause(ctx, jitter(rng, think))
 				if ctx.Err() != nil {
 					break
 				}

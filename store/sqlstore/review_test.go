@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -672,7 +673,12 @@ func TestLapsedClaimInAccountAndCase(t *testing.T) {
 		if _, err := s.AddFlags(ctx, c.ID, []int64{1}, "advocate-a"); err != nil {
 			t.Fatal(err)
 		}
-		r := NewReview(s, leases.NewMemory(), 150*time.Millisecond)
+		// The store's clock, moved by hand past the lease's end: a real
+		// wait would race a loaded machine between the two reads.
+		var mu sync.Mutex
+		clock := time.Now()
+		s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+		r := NewReview(s, leases.NewMemory(), time.Minute)
 		mustClaim(t, r, "monitor-a", 1, event.QueueFilter{}, event.SortAge)
 		read := func() (caseStatus string, byStatus map[string]int) {
 			d, err := s.GetCase(ctx, c.ID)
@@ -689,7 +695,9 @@ func TestLapsedClaimInAccountAndCase(t *testing.T) {
 		if st, by := read(); st != event.StatusClaimed || by[event.StatusClaimed] != 1 {
 			t.Fatalf("while claimed: case shows %q, account %v", st, by)
 		}
-		time.Sleep(300 * time.Millisecond)
+		mu.Lock()
+		clock = clock.Add(2 * time.Minute)
+		mu.Unlock()
 		if st, by := read(); st != event.StatusPending || by[event.StatusClaimed] != 0 || by[event.StatusPending] == 0 {
 			t.Errorf("after the lease lapsed: case shows %q, account %v; want pending", st, by)
 		}
