@@ -42,9 +42,18 @@ type Deps struct {
 	// Cases keeps the advocates' cases (/api/v1/cases...); nil answers
 	// those routes 503.
 	Cases event.CaseService
+	// Takedowns tracks takedown requests (/api/v1/takedowns...) and
+	// feeds the vigil_takedown_* funnel metrics; nil answers those
+	// routes 503 and exports no funnel.
+	Takedowns event.TakedownService
 	// Review is the review queue (/api/v1/queue/..., decisions); nil
 	// answers those routes 503.
 	Review event.ReviewService
+	// Evidence gathers evidence and records the packs made of it
+	// (/api/v1/.../evidence-pack, /api/v1/packs/{id}); nil answers those
+	// routes 503. Packs says how packs are written and signed.
+	Evidence event.EvidenceService
+	Packs    PackSettings
 	// Gatherer is what /metrics exposes. Required.
 	Gatherer prometheus.Gatherer
 	// Registerer receives the api's own metrics; nil keeps them
@@ -72,21 +81,26 @@ type Deps struct {
 // Server is the HTTP API. Build it with New, serve it with Run or mount
 // Handler in a server of your own.
 type Server struct {
-	cfg        Config
-	read       event.ReadService
-	tokens     TokenVerifier
-	tokenAdmin event.TokenService
-	accounts   event.AccountViewService
-	cases      event.CaseService
-	review     event.ReviewService
-	ready      func(context.Context) error
-	detail     func() []string
-	log        *slog.Logger
-	metrics    *metrics
-	limiter    *rateLimiter // nil: no limit
-	routes     []route
-	handler    http.Handler
-	index      struct {
+	cfg         Config
+	read        event.ReadService
+	tokens      TokenVerifier
+	tokenAdmin  event.TokenService
+	accounts    event.AccountViewService
+	cases       event.CaseService
+	takedowns   event.TakedownService
+	evidence    event.EvidenceService
+	packs       PackSettings
+	version     string
+	review      event.ReviewService
+	ready       func(context.Context) error
+	detail      func() []string
+	log         *slog.Logger
+	metrics     *metrics
+	packMetrics *packMetrics
+	limiter     *rateLimiter // nil: no limit
+	routes      []route
+	handler     http.Handler
+	index       struct {
 		html []byte
 		csp  string
 	}
@@ -123,6 +137,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		tokenAdmin: deps.TokenAdmin,
 		accounts:   deps.Accounts,
 		cases:      deps.Cases,
+		takedowns:  deps.Takedowns,
+		evidence:   deps.Evidence,
+		packs:      deps.Packs,
+		version:    deps.Version,
 		review:     deps.Review,
 		ready:      deps.Ready,
 		detail:     deps.Detail,
@@ -135,6 +153,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = newMetrics(deps.Registerer)
+	s.packMetrics = newPackMetrics(deps.Registerer)
+	registerTakedownMetrics(deps.Registerer, deps.Takedowns, s.log)
 	limiter, err := newRateLimiter(s.cfg.RateLimit, deps.RateLimiter)
 	if err != nil {
 		return nil, fmt.Errorf("api rate limit: %w", err)
@@ -150,10 +170,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		{"GET /readyz", "", http.HandlerFunc(s.handleReadyz)},
 		{"GET /metrics", "", metricsHandler},
 		{"GET /api/v1/openapi.yaml", "", http.HandlerFunc(s.handleOpenAPI)},
+		{"GET /api/v1/keys", "", http.HandlerFunc(s.handleKeys)},
 		{"GET /api/v1/accounts", RoleViewer, http.HandlerFunc(s.handleAccounts)},
 		{"GET /api/v1/flags", RoleViewer, http.HandlerFunc(s.handleFlags)},
 		{"GET /api/v1/posts/{platform}/{id}", RoleViewer, http.HandlerFunc(s.handlePost)},
 		{"GET /api/v1/accounts/{platform}/{id}", RoleViewer, http.HandlerFunc(s.handleAccount)},
+		{"GET /api/v1/accounts/{platform}/{id}/evidence-pack", RoleAdvocate, http.HandlerFunc(s.handleAccountPack)},
+		{"GET /api/v1/cases/{id}/evidence-pack", RoleAdvocate, http.HandlerFunc(s.handleCasePack)},
+		{"GET /api/v1/packs/{id}", RoleViewer, http.HandlerFunc(s.handlePack)},
 		{"GET /api/v1/cases", RoleViewer, http.HandlerFunc(s.handleListCases)},
 		{"POST /api/v1/cases", RoleAdvocate, http.HandlerFunc(s.handleCreateCase)},
 		{"GET /api/v1/cases/{id}", RoleViewer, http.HandlerFunc(s.handleGetCase)},
@@ -162,6 +186,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		{"DELETE /api/v1/cases/{id}/accounts/{platform}/{account}", RoleAdvocate, http.HandlerFunc(s.handleRemoveCaseAccount)},
 		{"POST /api/v1/cases/{id}/flags", RoleAdvocate, http.HandlerFunc(s.handleAddCaseFlags)},
 		{"DELETE /api/v1/cases/{id}/flags/{flag}", RoleAdvocate, http.HandlerFunc(s.handleRemoveCaseFlag)},
+		{"GET /api/v1/takedowns", RoleViewer, http.HandlerFunc(s.handleListTakedowns)},
+		{"POST /api/v1/takedowns", RoleAdvocate, http.HandlerFunc(s.handleCreateTakedown)},
+		{"GET /api/v1/takedowns/reappeared", RoleViewer, http.HandlerFunc(s.handleReappeared)},
+		{"GET /api/v1/takedowns/stats", RoleViewer, http.HandlerFunc(s.handleTakedownStats)},
+		{"GET /api/v1/takedowns/{id}", RoleViewer, http.HandlerFunc(s.handleGetTakedown)},
+		{"POST /api/v1/takedowns/{id}/status", RoleAdvocate, http.HandlerFunc(s.handleUpdateTakedown)},
 		{"POST /api/v1/queue/claim", RoleMonitor, http.HandlerFunc(s.handleClaim)},
 		{"POST /api/v1/queue/release", RoleMonitor, http.HandlerFunc(s.handleRelease)},
 		{"POST /api/v1/flags/{id}/decision", RoleMonitor, http.HandlerFunc(s.handleDecide)},
