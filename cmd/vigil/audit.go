@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -35,52 +34,6 @@ func cmdAudit(ctx context.Context, args []string, sio IO) error {
 	}
 }
 
-// auditFlags are the flags that name the store, shared by the audit
-// commands.
-type auditFlags struct {
-	config, dataDir, sqlite, postgres *string
-	asJSON                            *bool
-}
-
-func newAuditFlags(fs *flag.FlagSet) auditFlags {
-	return auditFlags{
-		config:   fs.String("config", "", "Configuration file (YAML), for data_dir and store.sqlite. Default: the embedded demo configuration."),
-		dataDir:  fs.String("data-dir", "", "Data directory of the pipeline. Default ./data (env VIGIL_DATA_DIR)."),
-		sqlite:   fs.String("sqlite", "", "SQLite database. Default DATA_DIR/vigil.db (env VIGIL_SQLITE)."),
-		postgres: fs.String("postgres", "", "PostgreSQL connection string (postgres://user@host/vigil?sslmode=verify-full); instead of SQLite."),
-		asJSON:   fs.Bool("json", false, "Print the result as JSON."),
-	}
-}
-
-// open opens the store the flags name. A SQLite file must exist: the
-// command never creates an empty store to verify.
-func (f auditFlags) open(ctx context.Context, fs *flag.FlagSet, sio IO) (*sqlstore.Store, error) {
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	}
-	if *f.postgres != "" {
-		if *f.sqlite != "" || *f.dataDir != "" {
-			return nil, fmt.Errorf("%w: give --postgres or --sqlite/--data-dir, not both", errUsage)
-		}
-		return sqlstore.Open(ctx, sqlstore.Config{Postgres: *f.postgres})
-	}
-	cfg, err := loadConfig(*f.config, sio.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	if *f.dataDir != "" {
-		cfg.DataDir = *f.dataDir
-	}
-	if *f.sqlite != "" {
-		cfg.Store.SQLite = *f.sqlite
-	}
-	path := cfg.sqlitePath()
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no store at %s (give --sqlite or --data-dir): %w", path, err)
-	}
-	return sqlstore.Open(ctx, sqlstore.Config{Path: path})
-}
-
 func auditJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -98,7 +51,7 @@ func cmdAuditVerify(ctx context.Context, args []string, sio IO) error {
 		"  vigil audit verify --data-dir data\n"+
 			"  vigil audit verify --sqlite /var/lib/vigil/vigil.db --anchor 1234:5f0c...e9\n"+
 			"  vigil audit verify --postgres postgres://vigil@db/vigil --json", sio.Stderr)
-	f := newAuditFlags(fs)
+	f := newStoreFlags(fs)
 	anchorFlag := fs.String("anchor", "", "A head written down earlier, as SEQ:HASH: entry SEQ must still have this hash.")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -111,7 +64,7 @@ func cmdAuditVerify(ctx context.Context, args []string, sio IO) error {
 		}
 		anchor = &a
 	}
-	db, err := f.open(ctx, fs, sio)
+	db, err := f.open(ctx, fs, sio, false)
 	if err != nil {
 		return err
 	}
@@ -198,11 +151,11 @@ func cmdAuditHead(ctx context.Context, args []string, sio IO) error {
 		"to it. This reads the head only; `vigil audit verify` checks the chain.",
 		"  vigil audit head --data-dir data\n"+
 			"  vigil audit head --postgres postgres://vigil@db/vigil --json", sio.Stderr)
-	f := newAuditFlags(fs)
+	f := newStoreFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	db, err := f.open(ctx, fs, sio)
+	db, err := f.open(ctx, fs, sio, false)
 	if err != nil {
 		return err
 	}

@@ -191,5 +191,11 @@ func TestDemoPostgres(t *testing.T) {
 		t.Errorf("replay against PostgreSQL: %d posts, %d unchanged, %d not stored; want all %d unchanged",
 			rep.Posts, rep.Unchanged.Count, rep.NotInStore.Count, posts)
 	}
+	// The audit commands choose the store as vigil run does:
+	// VIGIL_POSTGRES, with no flag, is PostgreSQL.
+	code, out, errs := runVigilEnv(t, map[string]string{"VIGIL_POSTGRES": dsn}, "audit", "verify", "--config", cfgPath, "--json")
+	if code != exitOK || !strings.Contains(out, `"ok": true`) {
+		t.Errorf("audit verify with VIGIL_POSTGRES: exit %d\n%s%s", code, out, errs)
+	}
 	r.stop(t)
 }

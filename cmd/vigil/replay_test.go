@@ -61,9 +61,15 @@ func replayFile(tb testing.TB, dir, name, body string) string {
 // runVigil runs a vigil command line in-process with an empty environment.
 func runVigil(tb testing.TB, args ...string) (code int, stdout, stderr string) {
 	tb.Helper()
+	return runVigilEnv(tb, nil, args...)
+}
+
+// runVigilEnv runs vigil with args and the environment env.
+func runVigilEnv(tb testing.TB, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	tb.Helper()
 	var out, errb bytes.Buffer
 	code = execute(context.Background(), args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Getenv: func(string) string { return "" }})
+		Getenv: func(k string) string { return env[k] }})
 	return code, out.String(), errb.String()
 }
 

@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/vigilhq/vigil/event"
-	"github.com/vigilhq/vigil/store/sqlstore"
 )
 
 // cmdToken runs `vigil token create|list|revoke`: API tokens, kept in the
@@ -41,40 +38,6 @@ func cmdToken(ctx context.Context, args []string, sio IO) error {
 	}
 }
 
-// openStoreForTokens opens (creating and migrating, for a first token
-// before the first run) the store the flags name.
-func openStoreForTokens(ctx context.Context, f auditFlags, fs *flag.FlagSet, sio IO) (*sqlstore.Store, error) {
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	}
-	if *f.postgres != "" {
-		if *f.sqlite != "" || *f.dataDir != "" {
-			return nil, fmt.Errorf("%w: give --postgres or --sqlite/--data-dir, not both", errUsage)
-		}
-		return sqlstore.Open(ctx, sqlstore.Config{Postgres: *f.postgres})
-	}
-	cfg, err := loadConfig(*f.config, sio.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	if *f.dataDir != "" || *f.sqlite != "" {
-		cfg.Store.Postgres = "" // a flag naming SQLite wins over VIGIL_POSTGRES
-	}
-	if *f.dataDir != "" {
-		cfg.DataDir = *f.dataDir
-	}
-	if *f.sqlite != "" {
-		cfg.Store.SQLite = *f.sqlite
-	}
-	sc := cfg.storeConfig()
-	if sc.Postgres == "" {
-		if err := os.MkdirAll(filepath.Dir(sc.Path), 0o700); err != nil {
-			return nil, err
-		}
-	}
-	return sqlstore.Open(ctx, sc)
-}
-
 func cmdTokenCreate(ctx context.Context, args []string, sio IO) error {
 	fs := newFlagSet("token create", "Make an API token for a person: the role decides what it may do (viewer reads;\n"+
 		"monitor also reviews; advocate also exports evidence; admin does everything).\n"+
@@ -84,7 +47,7 @@ func cmdTokenCreate(ctx context.Context, args []string, sio IO) error {
 		"  vigil token create --role monitor --label \"monitor, team A laptop\" --data-dir /var/lib/vigil\n"+
 			"  vigil token create --role monitor --pseudonym reviewer-1a2b3c4d     # a replacement\n"+
 			"  vigil token create --role admin --postgres \"$VIGIL_POSTGRES\" --json", sio.Stderr)
-	f := newAuditFlags(fs)
+	f := newStoreFlags(fs)
 	role := fs.String("role", "", "viewer, monitor, advocate or admin (required).")
 	label := fs.String("label", "", "Who holds the token, for the admins; never exported.")
 	pseudonym := fs.String("pseudonym", "", "An existing reviewer's pseudonym: replace that reviewer's token.")
@@ -94,7 +57,7 @@ func cmdTokenCreate(ctx context.Context, args []string, sio IO) error {
 	if !event.ValidRole(*role) {
 		return fmt.Errorf("%w: --role must be one of viewer, monitor, advocate, admin", errUsage)
 	}
-	s, err := openStoreForTokens(ctx, f, fs, sio)
+	s, err := f.open(ctx, fs, sio, true)
 	if err != nil {
 		return err
 	}
@@ -113,11 +76,11 @@ func cmdTokenCreate(ctx context.Context, args []string, sio IO) error {
 
 func cmdTokenList(ctx context.Context, args []string, sio IO) error {
 	fs := newFlagSet("token list", "List the API tokens (never their secrets).", "  vigil token list --data-dir /var/lib/vigil", sio.Stderr)
-	f := newAuditFlags(fs)
+	f := newStoreFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	s, err := openStoreForTokens(ctx, f, fs, sio)
+	s, err := f.open(ctx, fs, sio, true)
 	if err != nil {
 		return err
 	}
@@ -146,7 +109,7 @@ func cmdTokenList(ctx context.Context, args []string, sio IO) error {
 
 func cmdTokenRevoke(ctx context.Context, args []string, sio IO) error {
 	fs := newFlagSet("token revoke", "Revoke an API token by its id (see vigil token list).", "  vigil token revoke 7 --data-dir /var/lib/vigil", sio.Stderr)
-	f := newAuditFlags(fs)
+	f := newStoreFlags(fs)
 	if len(args) == 0 {
 		return fmt.Errorf("%w: want a token id", errUsage)
 	}
@@ -157,7 +120,7 @@ func cmdTokenRevoke(ctx context.Context, args []string, sio IO) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	s, err := openStoreForTokens(ctx, f, fs, sio)
+	s, err := f.open(ctx, fs, sio, true)
 	if err != nil {
 		return err
 	}

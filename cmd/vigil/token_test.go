@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -12,9 +10,7 @@ import (
 
 func runVigilCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := execute(context.Background(), args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
-	return code, out.String(), errb.String()
+	return runVigil(t, args...)
 }
 
 func authGet(t *testing.T, url, secret string) int {
