@@ -227,3 +227,29 @@ type Leases interface {
 	// it did.
 	Extend(ctx context.Context, key, owner string, ttl time.Duration) (bool, error)
 }
+
+// QueueCounts is the review backlog as read at At: flags by status as
+// read (a lapsed claim counts as the status it was claimed from), the
+// claims running per reviewer, and the creation time of the oldest flag
+// waiting in each queue (zero when the queue is empty).
+type QueueCounts struct {
+	At        time.Time `json:"at"`
+	Pending   int       `json:"pending"`
+	Claimed   int       `json:"claimed"`
+	Escalated int       `json:"escalated"`
+	Confirmed int       `json:"confirmed"`
+	Dismissed int       `json:"dismissed"`
+	// ClaimedBy counts running claims by reviewer pseudonym.
+	ClaimedBy map[string]int `json:"claimed_by"`
+	// OldestPending and OldestEscalated are the creation times of the
+	// oldest flag each queue still holds.
+	OldestPending   time.Time `json:"oldest_pending,omitzero"`
+	OldestEscalated time.Time `json:"oldest_escalated,omitzero"`
+}
+
+// QueueCounter reads the backlog, for the console's live counts and the
+// queue metrics. It must stay cheap on a large store (indexes, not a scan
+// of every flag).
+type QueueCounter interface {
+	QueueCounts(ctx context.Context) (QueueCounts, error)
+}
