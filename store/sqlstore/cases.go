@@ -103,7 +103,7 @@ WHERE platform = ? AND account_id = ? ORDER BY first_seen, handle`, key...)
 	// set) is out of the aggregates; it is counted apart.
 	// A lapsed claim counts as the status it came from (statusAsRead).
 	rows, err = tx.query(ctx, `SELECT `+statusAsRead+` AS st, CASE WHEN f.unflagged_at IS NULL THEN 1 ELSE 0 END AS counted, COUNT(*)
-FROM flags f WHERE f.platform = ? AND f.author_id = ?
+FROM `+flagsByAuthor(tx.d)+` WHERE f.platform = ? AND f.author_id = ?
 GROUP BY st, counted`, append([]any{encodeTime(tx.now)}, key...)...)
 	if err != nil {
 		return nil, fmt.Errorf("flag statuses: %w", err)
