@@ -36,12 +36,15 @@ type benchResult struct {
 }
 
 func cmdBench(ctx context.Context, args []string, sio IO) error {
+	if len(args) > 0 && args[0] == "pack" {
+		return cmdBenchPack(ctx, args[1:], sio)
+	}
 	if len(args) == 0 || args[0] != "pipeline" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(sio.Stderr, "Usage: vigil bench pipeline [--posts N] [--rate R] [--json]")
+			fmt.Fprintln(sio.Stderr, "Usage:\n  vigil bench pipeline [--posts N] [--rate R] [--json]\n  vigil bench pack [--posts N] [--accounts N] [--runs N] [--json]")
 			return nil
 		}
-		return fmt.Errorf("%w: want \"vigil bench pipeline\"", errUsage)
+		return fmt.Errorf("%w: want \"vigil bench pipeline\" or \"vigil bench pack\"", errUsage)
 	}
 	fs := newFlagSet("bench pipeline", "Measure the whole embedded pipeline: a generated stream of synthetic posts\n"+
 		"goes through ingest, the embedded broker, classify (the demo lexicon) and the\n"+

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigilhq/vigil/api"
+	"github.com/vigilhq/vigil/api/evidence"
 	"github.com/vigilhq/vigil/bus"
 	"github.com/vigilhq/vigil/classify/reload/redisnotify"
 	"github.com/vigilhq/vigil/event"
@@ -36,6 +38,7 @@ type Config struct {
 	HTTP     HTTPConfig     `yaml:"http"`
 	Redis    RedisConfig    `yaml:"redis"`
 	Limits   event.Limits   `yaml:"limits"`
+	Evidence EvidenceConfig `yaml:"evidence"`
 
 	// DataDir holds the SQLite database, the embedded broker's log and the
 	// source cursors. Flag --data-dir, env VIGIL_DATA_DIR.
@@ -102,6 +105,37 @@ type RedisConfig struct {
 	// ReloadChannel is the pub/sub channel of lexicon reload notices.
 	// Default "vigil:lexicon-reload".
 	ReloadChannel string `yaml:"reload_channel"`
+}
+
+// EvidenceConfig configures evidence packs.
+type EvidenceConfig struct {
+	// KeysDir is the signing keyring (vigil keys generate); default
+	// DATA_DIR/keys. Env VIGIL_SIGNING_KEY (an Ed25519 private key, PKCS#8
+	// PEM), when set, is the signing key instead of the keyring's active
+	// one; the keyring's public keys are still listed.
+	KeysDir string `yaml:"keys_dir"`
+	// Profile is the platform profile of a pack when the request names
+	// none (meta, x, youtube, tiktok, telegram); "" picks the profile of
+	// the posts' platform.
+	Profile string `yaml:"profile"`
+	// Notifier is who the DSA Article 16 notice names as sending it: the
+	// organisation and a contact address, never a reviewer.
+	Notifier struct {
+		Name         string `yaml:"name"`
+		Email        string `yaml:"email"`
+		Organisation string `yaml:"organisation"`
+	} `yaml:"notifier"`
+	// TSAURL, when set, is an RFC 3161 time-stamping authority that
+	// timestamps every pack's manifest (https://freetsa.org/tsr, say).
+	TSAURL string `yaml:"tsa_url"`
+}
+
+// keysDir is the signing keyring's directory.
+func (c *Config) keysDir() string {
+	if c.Evidence.KeysDir != "" {
+		return c.Evidence.KeysDir
+	}
+	return filepath.Join(c.DataDir, "keys")
 }
 
 // defaultConfigName is the demo configuration embedded in the binary.
@@ -241,6 +275,16 @@ func (c *Config) Validate() error {
 	if c.Redis.Addr != "" {
 		if _, _, err := net.SplitHostPort(c.Redis.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: redis.addr %q: want host:port (%v)", c.file, c.Redis.Addr, err))
+		}
+	}
+	if c.Evidence.Profile != "" {
+		if _, err := evidence.Profile(c.Evidence.Profile); err != nil {
+			errs = append(errs, fmt.Errorf("%s: evidence.profile: %w", c.file, err))
+		}
+	}
+	if u := c.Evidence.TSAURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: evidence.tsa_url %q: want an http(s) URL", c.file, u))
 		}
 	}
 	if c.Store.Postgres != "" {

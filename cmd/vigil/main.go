@@ -65,8 +65,10 @@ func commands() []command {
 		{"config", "configuration tools: check", cmdConfig},
 		{"token", "API tokens: create (the secret shown once), list, revoke", cmdToken},
 		{"audit", "audit log tools: verify (the hash chain), head (the anchor to keep)", cmdAudit},
+		{"keys", "evidence signing keys: generate (rotate), list", cmdKeys},
+		{"pack", "evidence packs: export (of an account or a case), verify", cmdPack},
 		{"text", "text tools: to-unicode (Zawgyi to Unicode), normalize", cmdText},
-		{"bench", "benchmarks: pipeline", cmdBench},
+		{"bench", "benchmarks: pipeline, pack", cmdBench},
 		{"version", "print the version", func(_ context.Context, _ []string, sio IO) error {
 			fmt.Fprintln(sio.Stdout, "vigil", version())
 			return nil

@@ -430,10 +430,24 @@ func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, n
 		}
 	}
 	cfg := api.Config{Addr: m.Config.HTTP.Addr, RateLimit: m.Config.HTTP.RateLimit}
+	// Packs are signed with the keyring's active key (or
+	// VIGIL_SIGNING_KEY); the embedded pipeline makes its first key
+	// itself, so that the demo exports packs at once, while an api role
+	// of its own waits for the operator's `vigil keys generate`.
+	packs, notes, err := packSettings(m.Config, m.Target == targetAll)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range notes {
+		m.Log.Info("evidence packs: " + n)
+	}
 	deps := api.Deps{
 		Read: db, Tokens: api.NewStoreTokens(db, token), TokenAdmin: db, Accounts: db, Cases: db, Gatherer: reg, Registerer: reg,
 		Ready: db.Ping, Logger: m.Log, Version: version(),
-		Detail: func() []string { return m.health().Degraded(degradedAfter) },
+		Detail:    func() []string { return m.health().Degraded(degradedAfter) },
+		Evidence:  db,
+		Packs:     packs,
+		Takedowns: db,
 	}
 	// The review queue's leases: in Redis with redis.addr, so that every
 	// api replica sees the same claims; in memory otherwise.
