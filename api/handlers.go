@@ -167,14 +167,6 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// handleIndex serves the landing page with its own, stricter headers.
-func (s *Server) handleIndex(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", s.index.csp)
-	_, _ = w.Write(s.index.html)
-}
-
 // The functions below put what the store returned into the API's JSON
 // form: times in UTC and lists that are empty as [] rather than null. They
 // work on copies, so that a store handing out shared values is safe.

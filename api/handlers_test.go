@@ -464,35 +464,3 @@ func TestSecurityHeaders(t *testing.T) {
 		})
 	}
 }
-
-func TestIndex(t *testing.T) {
-	f := newFixture(t)
-	resp, body := f.get(t, "/", "")
-	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
-		t.Errorf("Content-Type = %q", ct)
-	}
-	csp := resp.Header.Get("Content-Security-Policy")
-	if !strings.HasPrefix(csp, "default-src 'self';") || !strings.Contains(csp, "frame-ancestors 'none'") {
-		t.Errorf("Content-Security-Policy = %q, want default-src 'self' and no framing", csp)
-	}
-	_, rest, _ := strings.Cut(string(body), "<style>")
-	style, _, _ := strings.Cut(rest, "</style>")
-	if want := "'sha256-" + sha256Base64(style) + "'"; !strings.Contains(csp, "style-src "+want) {
-		t.Errorf("Content-Security-Policy = %q does not allow the page's style (%s)", csp, want)
-	}
-	page := string(body)
-	for _, want := range []string{`href="/api/v1/openapi.yaml"`, `href="/metrics"`, "v0.0.0-test"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the page lacks %s", want)
-		}
-	}
-	for _, external := range []string{"<script", "http://", "https://", "src="} {
-		if strings.Contains(page, external) {
-			t.Errorf("the page holds %q: it must be self-contained", external)
-		}
-	}
-	// Only the exact path is the page.
-	if resp, _ := f.get(t, "/index.html", ""); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("GET /index.html: status %d, want 404", resp.StatusCode)
-	}
-}

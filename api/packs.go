@@ -104,12 +104,10 @@ func (s *Server) handleCasePack(w http.ResponseWriter, r *http.Request) {
 	s.servePack(w, r, event.EvidenceRequest{CaseID: id}, "case")
 }
 
-// servePack gathers req, writes the pack to a temporary file, records it
-// and sends it. Nothing is sent before the pack is recorded: a pack that
-// reaches a platform is always in the store and the audit log.
+// servePack reads an export's query (profile, status, limit) and sends
+// the pack of req (writePack).
 func (s *Server) servePack(w http.ResponseWriter, r *http.Request, req event.EvidenceRequest, kind string) {
-	store, err := s.evidenceStore()
-	if err != nil {
+	if _, err := s.evidenceStore(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -136,17 +134,32 @@ func (s *Server) servePack(w http.ResponseWriter, r *http.Request, req event.Evi
 		s.writeError(w, r, q.err)
 		return
 	}
+	if err := s.writePack(w, r, req, kind, profile); err != nil {
+		s.writeError(w, r, err)
+	}
+}
+
+// writePack gathers req, writes the pack (profile "" picks the posts'
+// platform's) to a temporary file, records it as the caller's pseudonym
+// and sends it. Nothing is sent before the pack is recorded: a pack that
+// reaches a platform is always in the store and the audit log. It returns
+// an error only when nothing was written yet, for the caller to answer in
+// its own form (JSON for the API, a page for the console); a failure while
+// sending is logged. The JSON route and the console both export through it.
+func (s *Server) writePack(w http.ResponseWriter, r *http.Request, req event.EvidenceRequest, kind, profile string) error {
+	store, err := s.evidenceStore()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	ctx := r.Context()
 	set, err := store.Evidence(ctx, req)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	f, err := os.CreateTemp(s.packs.TempDir, "vigil-pack-*.zip")
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("evidence pack: %w", err))
-		return
+		return fmt.Errorf("evidence pack: %w", err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
@@ -160,15 +173,13 @@ func (s *Server) servePack(w http.ResponseWriter, r *http.Request, req event.Evi
 		TSA:      s.packs.TSA,
 	})
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("evidence pack of %s: %w", set.Subject, err))
-		return
+		return fmt.Errorf("evidence pack of %s: %w", set.Subject, err)
 	}
 	rec := event.PackRecord{ID: m.PackID, Subject: m.Subject, Profile: m.Profile, CreatedAt: m.CreatedAt,
 		CreatedBy: actor(r), KeyID: m.Signer.KeyID, ManifestSHA256: m.SHA256, Posts: m.Counts.Posts}
 	// Recorded even if the caller has gone: the pack was made.
 	if err := store.RecordPack(context.WithoutCancel(ctx), rec); err != nil {
-		s.writeError(w, r, fmt.Errorf("record evidence pack %s: %w", m.PackID, err))
-		return
+		return fmt.Errorf("record evidence pack %s: %w", m.PackID, err)
 	}
 	s.packMetrics.exported.WithLabelValues(m.Profile, kind).Inc()
 	s.packMetrics.duration.Observe(time.Since(start).Seconds())
@@ -179,8 +190,7 @@ func (s *Server) servePack(w http.ResponseWriter, r *http.Request, req event.Evi
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("evidence pack %s: %w", m.PackID, err))
-		return
+		return fmt.Errorf("evidence pack %s: %w", m.PackID, err)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/zip")
@@ -194,6 +204,7 @@ func (s *Server) servePack(w http.ResponseWriter, r *http.Request, req event.Evi
 		// can be told to it. The pack stays recorded.
 		s.log.WarnContext(ctx, "evidence pack not sent whole", "pack", m.PackID, "err", err)
 	}
+	return nil
 }
 
 // packFileName is the pack's download name: vigil-pack-SUBJECT-ID.zip,

@@ -1,18 +1,15 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,9 +19,6 @@ import (
 
 //go:embed openapi.yaml
 var openAPI []byte
-
-//go:embed index.html
-var indexTemplate string
 
 // Deps are what a Server reads from and reports to.
 type Deps struct {
@@ -68,8 +62,16 @@ type Deps struct {
 	Detail func() []string
 	// Logger receives internal errors; nil discards them.
 	Logger *slog.Logger
-	// Version is the Vigil version, shown on the landing page.
+	// Version is the Vigil version, shown on the sign-in page.
 	Version string
+	// Queue reads the review backlog for the console's live counts; nil
+	// means the console says the counts are unavailable.
+	Queue event.QueueCounter
+	// Normalize is the classifier's normalisation, for the console's
+	// "normalised text" view of a post: the text as matched, and the
+	// transformations it needed. nil means the view says it is
+	// unavailable.
+	Normalize func(text string) (normalized string, transforms []string)
 	// RateLimiter keeps each token's request budget. nil means an
 	// in-process limiter of Config.RateLimit, private to this process;
 	// give every replica the same shared one (redisrate, in Redis) to
@@ -81,17 +83,24 @@ type Deps struct {
 // Server is the HTTP API. Build it with New, serve it with Run or mount
 // Handler in a server of your own.
 type Server struct {
-	cfg         Config
-	read        event.ReadService
-	tokens      TokenVerifier
-	tokenAdmin  event.TokenService
-	accounts    event.AccountViewService
-	cases       event.CaseService
-	takedowns   event.TakedownService
-	evidence    event.EvidenceService
-	packs       PackSettings
-	version     string
-	review      event.ReviewService
+	cfg        Config
+	read       event.ReadService
+	tokens     TokenVerifier
+	tokenAdmin event.TokenService
+	accounts   event.AccountViewService
+	cases      event.CaseService
+	takedowns  event.TakedownService
+	evidence   event.EvidenceService
+	packs      PackSettings
+	version    string
+	review     event.ReviewService
+	queue      event.QueueCounter
+	normalize  func(string) (string, []string)
+	console    *console
+	// streamsDone is closed when Run shuts down, to end the console's
+	// live-counts streams, which would otherwise hold the shutdown.
+	streamsDone chan struct{}
+	closeOnce   sync.Once
 	ready       func(context.Context) error
 	detail      func() []string
 	log         *slog.Logger
@@ -100,10 +109,6 @@ type Server struct {
 	limiter     *rateLimiter // nil: no limit
 	routes      []route
 	handler     http.Handler
-	index       struct {
-		html []byte
-		csp  string
-	}
 }
 
 // route is one registered pattern. role is the least role that may call
@@ -131,27 +136,32 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("api: Deps.Gatherer is required (it is what /metrics serves)")
 	}
 	s := &Server{
-		cfg:        cfg.withDefaults(),
-		read:       deps.Read,
-		tokens:     deps.Tokens,
-		tokenAdmin: deps.TokenAdmin,
-		accounts:   deps.Accounts,
-		cases:      deps.Cases,
-		takedowns:  deps.Takedowns,
-		evidence:   deps.Evidence,
-		packs:      deps.Packs,
-		version:    deps.Version,
-		review:     deps.Review,
-		ready:      deps.Ready,
-		detail:     deps.Detail,
-		log:        deps.Logger,
+		cfg:         cfg.withDefaults(),
+		read:        deps.Read,
+		tokens:      deps.Tokens,
+		tokenAdmin:  deps.TokenAdmin,
+		accounts:    deps.Accounts,
+		cases:       deps.Cases,
+		takedowns:   deps.Takedowns,
+		evidence:    deps.Evidence,
+		packs:       deps.Packs,
+		version:     deps.Version,
+		review:      deps.Review,
+		queue:       deps.Queue,
+		normalize:   deps.Normalize,
+		streamsDone: make(chan struct{}),
+		ready:       deps.Ready,
+		detail:      deps.Detail,
+		log:         deps.Logger,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if err := s.renderIndex(deps.Version); err != nil {
-		return nil, err
+	c, err := newConsole()
+	if err != nil {
+		return nil, fmt.Errorf("api console: %w", err)
 	}
+	s.console = c
 	s.metrics = newMetrics(deps.Registerer)
 	s.packMetrics = newPackMetrics(deps.Registerer)
 	registerTakedownMetrics(deps.Registerer, deps.Takedowns, s.log)
@@ -165,7 +175,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ErrorHandling: promhttp.ContinueOnError,
 	})
 	s.routes = []route{
-		{"GET /{$}", "", http.HandlerFunc(s.handleIndex)},
+		// The landing page is the console's sign-in page; it stays in the
+		// OpenAPI document as what the server's root answers.
+		{"GET /{$}", "", http.HandlerFunc(s.handleSignInPage)},
 		{"GET /healthz", "", http.HandlerFunc(s.handleHealthz)},
 		{"GET /readyz", "", http.HandlerFunc(s.handleReadyz)},
 		{"GET /metrics", "", metricsHandler},
@@ -211,6 +223,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		mux.Handle(rt.pattern, routed(rt.pattern, h))
 	}
+	for _, rt := range s.consoleRoutes() {
+		h := rt.handler
+		if rt.role != "" {
+			h = s.consoleAuthorize(rt.role, h)
+		}
+		mux.Handle(rt.pattern, routed(rt.pattern, h))
+	}
 	s.handler = s.serve(mux)
 	return s, nil
 }
@@ -231,6 +250,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:  s.cfg.IdleTimeout,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(s.closeStreams)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -251,8 +271,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// closeStreams ends the console's live-counts streams.
+func (s *Server) closeStreams() { s.closeOnce.Do(func() { close(s.streamsDone) }) }
+
 // Security headers. API responses are neither cached nor framed nor
-// allowed to load anything; the landing page sets its own policy.
+// allowed to load anything; the console's pages set their own policy.
 const apiCSP = "default-src 'none'; frame-ancestors 'none'"
 
 // recorder notes the status of a response and the route that served it.
@@ -321,25 +344,4 @@ func (s *Server) serve(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
-}
-
-// renderIndex renders the landing page once, and its Content-Security-
-// Policy: nothing but this origin, and the page's one inline style
-// allowed by its hash.
-func (s *Server) renderIndex(version string) error {
-	t, err := template.New("index").Parse(indexTemplate)
-	if err != nil {
-		return fmt.Errorf("api index page: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, struct{ Version string }{version}); err != nil {
-		return fmt.Errorf("api index page: %w", err)
-	}
-	s.index.html = buf.Bytes()
-	_, rest, _ := bytes.Cut(s.index.html, []byte("<style>"))
-	style, _, _ := bytes.Cut(rest, []byte("</style>"))
-	sum := sha256.Sum256(style)
-	s.index.csp = "default-src 'self'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-	return nil
 }

@@ -246,6 +246,26 @@ func orUnknown(s string) string {
 	return s
 }
 
+// Segment is a run of a post's text: Mark is set when a match covers it,
+// and Title then names the terms and categories that fired there.
+type Segment struct {
+	Text  string
+	Mark  bool
+	Title string
+}
+
+// Highlight cuts text into runs, marking the spans of the matches that
+// point into it, as the report does; the review console uses it so that
+// both show the same spans. Offsets that do not fit the text are skipped.
+func Highlight(text string, ms []event.Match) []Segment {
+	segs := highlight(text, ms)
+	out := make([]Segment, len(segs))
+	for i, s := range segs {
+		out[i] = Segment(s)
+	}
+	return out
+}
+
 // highlight cuts text into runs, marking the spans of the matches that
 // point into it (field "" or "text"). A match whose offsets fall outside
 // the text or inside a UTF-8 sequence is skipped rather than trusted;

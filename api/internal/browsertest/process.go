@@ -53,7 +53,7 @@ func startProcess(execPath, dataDir string) (*process, error) {
 		// and optimizationguide-pa.googleapis.com within seconds of
 		// starting (and at times update.googleapis.com); this stops the
 		// second.
-		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,OptimizationHints"),
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,OptimizationHints,AutofillServerCommunication,PasswordManagerOnboarding"),
 		// Chromium never sends loopback requests through a proxy, so
 		// 127.0.0.1 test servers work and everything else reaches a
 		// blocking proxy: each tab's own (see New), or, for Chromium's
