@@ -53,13 +53,14 @@ func consoleSessionFrom(ctx context.Context) (consoleSession, bool) {
 }
 
 // csrfToken is the CSRF token of a session: an HMAC of a fixed label
-// keyed by the SHA-256 of the session's token. Another site cannot compute
-// it (it cannot read the HttpOnly cookie), the token cannot be recovered
-// from it, and every replica and restart derives the same one, so a form
-// rendered by one api replica posts to another.
+// keyed by the session's token itself. Another site cannot compute it (it
+// cannot read the HttpOnly cookie), the token cannot be recovered from it,
+// and every replica and restart derives the same one, so a form rendered
+// by one api replica posts to another. The key is the token, not its
+// SHA-256: that hash is what the store keeps, and a copy of the database
+// must not be enough to forge a session's CSRF token.
 func csrfToken(sessionToken string) string {
-	key := sha256.Sum256([]byte(sessionToken))
-	m := hmac.New(sha256.New, key[:])
+	m := hmac.New(sha256.New, []byte(sessionToken))
 	m.Write([]byte("vigil console csrf v1"))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
