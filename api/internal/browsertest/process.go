@@ -54,6 +54,10 @@ func startProcess(execPath, dataDir string) (*process, error) {
 		// starting (and at times update.googleapis.com); this stops the
 		// second.
 		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,OptimizationHints,AutofillServerCommunication,PasswordManagerOnboarding"),
+		// Chromium 156 asks an autofill server about any page with text
+		// fields even with AutofillServerCommunication off; pointed at a
+		// closed local port, the question never leaves the machine.
+		chromedp.Flag("autofill-server-url", "http://127.0.0.1:9/"),
 		// Chromium never sends loopback requests through a proxy, so
 		// 127.0.0.1 test servers work and everything else reaches a
 		// blocking proxy: each tab's own (see New), or, for Chromium's
