@@ -448,6 +448,8 @@ func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, n
 		Evidence:  db,
 		Packs:     packs,
 		Takedowns: db,
+		Queue:     db,
+		Normalize: consoleNormalizer(),
 	}
 	// The review queue's leases: in Redis with redis.addr, so that every
 	// api replica sees the same claims; in memory otherwise.
@@ -473,6 +475,20 @@ func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, n
 		return nil, nil, fmt.Errorf("listen: %w", err)
 	}
 	return srv, ln, nil
+}
+
+// consoleNormalizer is the classifier's text normalisation, for the
+// console's "as the classifier sees it" view of a post; nil (the view says
+// it is unavailable) if the normaliser cannot be built.
+func consoleNormalizer() func(string) (string, []string) {
+	norm, err := classify.NewMyanmarNormalizer()
+	if err != nil {
+		return nil
+	}
+	return func(text string) (string, []string) {
+		n := norm.Normalize(text)
+		return n.Text, n.Transforms
+	}
 }
 
 // writeAdminToken makes a random admin token for a run without
