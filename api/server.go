@@ -147,7 +147,6 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		packs:       deps.Packs,
 		version:     deps.Version,
 		review:      deps.Review,
-		queue:       deps.Queue,
 		normalize:   deps.Normalize,
 		streamsDone: make(chan struct{}),
 		ready:       deps.Ready,
@@ -156,6 +155,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Queue != nil {
+		s.queue = newSharedCounts(deps.Queue, countsEvery)
 	}
 	c, err := newConsole()
 	if err != nil {
