@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"math"
 	"net/http"
 	"strconv"
@@ -15,7 +16,9 @@ import (
 // Paging limits, as event.AccountFilter and event.FlagFilter define them.
 const (
 	maxAccountLimit = 1000
-	maxFlagLimit    = 500
+	// defaultAccountLimit is the store's page when a request names none.
+	defaultAccountLimit = 100
+	maxFlagLimit        = 500
 )
 
 // readyTimeout bounds one readiness check, well under a probe's timeout.
@@ -23,17 +26,48 @@ const readyTimeout = 2 * time.Second
 
 type accountsResponse struct {
 	Accounts []event.Account `json:"accounts"`
+	// Next is the cursor of the page after this one, "" after the last.
+	Next string `json:"next"`
+}
+
+// The accounts cursor is the last account's position, opaque to clients:
+// base64url of "flag_count|last_seen|platform|id" (a platform has no '|';
+// the id, last, may).
+func encodeAccountCursor(c *event.AccountCursor) string {
+	raw := strconv.Itoa(c.FlagCount) + "|" + c.LastSeen.UTC().Format(time.RFC3339Nano) + "|" + c.Platform + "|" + c.ID
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func decodeAccountCursor(s string) (*event.AccountCursor, error) {
+	bad := event.Errorf(event.EINVALID, "after %q is not a cursor this API gave (use the next of the page before)", s)
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	parts := strings.SplitN(string(b), "|", 4)
+	if len(parts) != 4 {
+		return nil, bad
+	}
+	n, err1 := strconv.Atoi(parts[0])
+	t, err2 := time.Parse(time.RFC3339Nano, parts[1])
+	if err1 != nil || err2 != nil || n < 0 {
+		return nil, bad
+	}
+	return &event.AccountCursor{FlagCount: n, LastSeen: t, Platform: parts[2], ID: parts[3]}, nil
 }
 
 // handleAccounts serves GET /api/v1/accounts.
 func (s *Server) handleAccounts(w http.ResponseWriter, r *http.Request) {
-	q := parseQuery(r, "flagged", "platform", "list", "limit", "offset")
+	q := parseQuery(r, "flagged", "platform", "list", "limit", "offset", "after")
 	f := event.AccountFilter{
 		Flagged:  q.bool("flagged"),
 		Platform: q.string("platform"),
 		List:     q.string("list"),
 		Limit:    q.int("limit", 1, maxAccountLimit),
 		Offset:   q.int("offset", 0, math.MaxInt32),
+	}
+	if after := q.string("after"); after != "" && q.err == nil {
+		f.After, q.err = decodeAccountCursor(after)
 	}
 	if q.err != nil {
 		s.writeError(w, r, q.err)
@@ -47,6 +81,13 @@ func (s *Server) handleAccounts(w http.ResponseWriter, r *http.Request) {
 	out := accountsResponse{Accounts: make([]event.Account, 0, len(accounts))}
 	for _, a := range accounts {
 		out.Accounts = append(out.Accounts, accountJSON(a))
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = defaultAccountLimit
+	}
+	if len(accounts) >= limit && len(accounts) > 0 {
+		out.Next = encodeAccountCursor(event.CursorOf(accounts[len(accounts)-1]))
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 }

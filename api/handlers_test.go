@@ -80,7 +80,7 @@ func TestAccountsJSONShape(t *testing.T) {
 
 	f.store.edit(func(m *memStore) { m.accounts = nil })
 	body := f.getJSON(t, "/api/v1/accounts", http.StatusOK, nil)
-	if got, want := string(body), "{\"accounts\":[]}\n"; got != want {
+	if got, want := string(body), "{\"accounts\":[],\"next\":\"\"}\n"; got != want {
 		t.Errorf("no accounts: body %q, want %q", got, want)
 	}
 }
@@ -462,5 +462,52 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Errorf("Content-Security-Policy = %q, want a default-src", csp)
 			}
 		})
+	}
+}
+
+// TestAccountsCursor: a full page carries the cursor of the next, which
+// reaches the store as the position of the page's last account and gives
+// the page after it; the last page's next is empty; a cursor the API did
+// not give is refused.
+func TestAccountsCursor(t *testing.T) {
+	f := newFixture(t)
+	type page struct {
+		Accounts []event.Account `json:"accounts"`
+		Next     string          `json:"next"`
+	}
+	var all page
+	f.getJSON(t, "/api/v1/accounts", http.StatusOK, &all)
+	if len(all.Accounts) < 2 || all.Next != "" {
+		t.Fatalf("all accounts: %d, next %q", len(all.Accounts), all.Next)
+	}
+	var seen, want []string
+	for _, a := range all.Accounts {
+		want = append(want, a.Platform+"/"+a.ID)
+	}
+	var last *event.Account
+	path := "/api/v1/accounts?limit=1"
+	for range len(all.Accounts) + 1 {
+		var p page
+		f.getJSON(t, path, http.StatusOK, &p)
+		if got, _, _ := f.store.filters(); last != nil {
+			if c := got.After; c == nil || c.Platform != last.Platform || c.ID != last.ID || c.FlagCount != last.FlagCount || !c.LastSeen.Equal(last.LastSeen) {
+				t.Fatalf("the cursor reached the store as %+v, want the position of %+v", c, *last)
+			}
+		}
+		for _, a := range p.Accounts {
+			seen = append(seen, a.Platform+"/"+a.ID)
+		}
+		if p.Next == "" {
+			break
+		}
+		last = &p.Accounts[len(p.Accounts)-1]
+		path = "/api/v1/accounts?limit=1&after=" + p.Next
+	}
+	if strings.Join(seen, " ") != strings.Join(want, " ") {
+		t.Errorf("paged by cursor: %v, want %v", seen, want)
+	}
+	for _, bad := range []string{"x", "bm90IGEgY3Vyc29y", base64.RawURLEncoding.EncodeToString([]byte("-1|2026-11-01T08:00:00Z|x|1"))} {
+		_, body := f.get(t, "/api/v1/accounts?after="+bad, "Bearer "+adminToken)
+		checkError(t, body, event.EINVALID, "cursor")
 	}
 }

@@ -32,6 +32,26 @@ type AccountFilter struct {
 	List   string
 	Limit  int // default 100, at most 1000
 	Offset int
+	// After, when set, starts the page after this account in the list's
+	// order (a keyset cursor: the last account of the page before).
+	// Paging with After costs the same on every page; a deep Offset costs
+	// the accounts it skips.
+	After *AccountCursor
+}
+
+// AccountCursor is an account's position in the accounts list's order:
+// most flags first, then most recently seen, then platform and id, each
+// descending.
+type AccountCursor struct {
+	FlagCount int
+	LastSeen  time.Time
+	Platform  string
+	ID        string
+}
+
+// CursorOf returns a's position in the list's order.
+func CursorOf(a Account) *AccountCursor {
+	return &AccountCursor{FlagCount: a.FlagCount, LastSeen: a.LastSeen, Platform: a.Platform, ID: a.ID}
 }
 
 // FlagFilter selects flags, newest first unless Sort says otherwise. Zero

@@ -34,7 +34,8 @@ func pageLimit(limit, def, most int) (int, error) {
 }
 
 // ListAccounts returns a page of accounts, most flagged first, then most
-// recently seen (ties by platform and id, so that pages do not overlap).
+// recently seen, then by platform and id (all descending, so that pages
+// do not overlap and a cursor is one row comparison).
 // Categories is never nil; Handles are oldest first; Lists are sorted.
 // With Flagged the page comes from an index of flagged accounts; without
 // it every account matching the platform is sorted, which costs more on a
@@ -74,9 +75,22 @@ func listAccounts(ctx context.Context, tx *tx, f event.AccountFilter, limit int)
 	WHERE l.platform = accounts.platform AND l.account_id = accounts.account_id AND l.list = ?)`)
 		args = append(args, f.List)
 	}
+	if c := f.After; c != nil {
+		// The accounts after c in the order: a row comparison, which an
+		// index in the same order (0009) starts its scan at. With a
+		// platform filter the platform is fixed and left out, so that
+		// the comparison matches accounts_by_platform_flags.
+		if f.Platform != "" {
+			where = append(where, "(flag_count, last_seen, account_id) < (?, ?, ?)")
+			args = append(args, c.FlagCount, encodeTime(c.LastSeen), c.ID)
+		} else {
+			where = append(where, "(flag_count, last_seen, platform, account_id) < (?, ?, ?, ?)")
+			args = append(args, c.FlagCount, encodeTime(c.LastSeen), c.Platform, c.ID)
+		}
+	}
 	args = append(args, limit, f.Offset)
 	return accountsPage(ctx, tx, "FROM accounts"+whereClause(where)+
-		" ORDER BY flag_count DESC, last_seen DESC, platform, account_id LIMIT ? OFFSET ?", args)
+		" ORDER BY flag_count DESC, last_seen DESC, platform DESC, account_id DESC LIMIT ? OFFSET ?", args)
 }
 
 // accountsPage reads the accounts that page selects, in its order, with

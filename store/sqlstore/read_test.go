@@ -284,6 +284,38 @@ func TestListAccounts(t *testing.T) {
 		if !reflect.DeepEqual(paged, full) {
 			t.Errorf("paged accounts %v, want %v", key(paged), key(full))
 		}
+
+		// Ties in flag count and last seen (three accounts flagged once at
+		// the same minute, on two platforms) are ordered by platform, then
+		// id, descending; paging by cursor, one or two at a time, gives
+		// every filter's whole list, without gaps or repeats.
+		write(t, s, newVerdict("x", "950", "7", 60, flagged("hate")), newVerdict("x", "951", "6", 60, flagged("hate")),
+			newVerdict("mastodon", "952", "7", 60, flagged("hate")))
+		if got := key(allAccounts(t, s, event.AccountFilter{Flagged: true})); !slices.Equal(got[2:5], []string{"x/7", "x/6", "mastodon/7"}) {
+			t.Errorf("ties: %v, want x/7, x/6, mastodon/7 after the two most flagged", got)
+		}
+		for _, f := range []event.AccountFilter{{}, {Flagged: true}, {Platform: "x"}, {Flagged: true, Platform: "x"}, {Flagged: true, Platform: "mastodon"}} {
+			full := allAccounts(t, s, f)
+			for _, size := range []int{1, 2} {
+				var paged []event.Account
+				g := f
+				g.Limit = size
+				for range 100 {
+					as, err := s.ListAccounts(context.Background(), g)
+					if err != nil {
+						t.Fatal(err)
+					}
+					paged = append(paged, as...)
+					if len(as) < size {
+						break
+					}
+					g.After = event.CursorOf(as[len(as)-1])
+				}
+				if !reflect.DeepEqual(paged, full) {
+					t.Errorf("%+v by cursor, %d a page: %v, want %v", f, size, key(paged), key(full))
+				}
+			}
+		}
 	})
 }
 

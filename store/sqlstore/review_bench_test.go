@@ -123,9 +123,12 @@ func explainReviewBench(b *testing.B, s *Store) {
 		args      []any
 	}{
 		{"claim candidates (severity, pending)", claimSQL, claimArgs},
-		{"flagged accounts' keys, platform x, offset 20000", `SELECT platform, account_id
+		{"flagged accounts' keys, platform x, offset 900", `SELECT platform, account_id
 	FROM accounts WHERE flag_count > 0 AND platform = ?
-	ORDER BY flag_count DESC, last_seen DESC, platform, account_id LIMIT ? OFFSET ?`, []any{"x", 100, 20000}},
+	ORDER BY flag_count DESC, last_seen DESC, platform DESC, account_id DESC LIMIT ? OFFSET ?`, []any{"x", 100, 900}},
+		{"flagged accounts' keys, by cursor, four fifths into the list", `SELECT platform, account_id
+	FROM accounts WHERE flag_count > 0 AND (flag_count, last_seen, platform, account_id) < (?, ?, ?, ?)
+	ORDER BY flag_count DESC, last_seen DESC, platform DESC, account_id DESC LIMIT ?`, append(deepCursor(b, s), 100)},
 	}
 	for _, p := range plans {
 		rows, err := s.read.Query("EXPLAIN (ANALYZE, BUFFERS) "+s.d.rebind(p.sql), p.args...)
@@ -144,6 +147,23 @@ func explainReviewBench(b *testing.B, s *Store) {
 		rows.Close()
 		b.Logf("EXPLAIN ANALYZE %s:\n%s\n%s", p.name, s.d.rebind(p.sql), sb.String())
 	}
+}
+
+// deepCursor returns the position of the flagged account four fifths
+// into the list, as arguments for a row comparison.
+func deepCursor(b *testing.B, s *Store) []any {
+	var n, fc int
+	if err := s.queryRow("SELECT count(*) FROM accounts WHERE flag_count > 0").Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	n = n * 4 / 5
+	var seen, platform, id string
+	err := s.queryRow(`SELECT flag_count, last_seen, platform, account_id FROM accounts WHERE flag_count > 0
+	ORDER BY flag_count DESC, last_seen DESC, platform DESC, account_id DESC LIMIT 1 OFFSET ?`, n).Scan(&fc, &seen, &platform, &id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []any{fc, seen, platform, id}
 }
 
 // benchReaders is how many goroutines list accounts (VIGIL_BENCH_READERS,
@@ -373,8 +393,23 @@ func reviewLoad(ctx context.Context, b *testing.B, s *Store, r *Review, d, think
 			merge("decide", decides, nil)
 		}()
 	}
-	var nacc int
-	if err := s.queryRow("SELECT count(*) FROM accounts WHERE flag_count > 0").Scan(&nacc); err != nil {
+	// Every flagged account's position, by platform ("" for all), for
+	// the deep pages: a client paging far into the list holds the cursor
+	// of the page before.
+	positions := map[string][]*event.AccountCursor{}
+	rows, err := s.read.Query(`SELECT flag_count, last_seen, platform, account_id FROM accounts WHERE flag_count > 0`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var c event.AccountCursor
+		if err := rows.Scan(&c.FlagCount, timeColumn{&c.LastSeen}, &c.Platform, &c.ID); err != nil {
+			b.Fatal(err)
+		}
+		positions[""] = append(positions[""], &c)
+		positions[c.Platform] = append(positions[c.Platform], &c)
+	}
+	if err := rows.Close(); err != nil {
 		b.Fatal(err)
 	}
 	for i := range benchReaders {
@@ -393,9 +428,10 @@ func reviewLoad(ctx context.Context, b *testing.B, s *Store, r *Review, d, think
 				case 2:
 					f.Platform = "mastodon"
 				}
-				// Mostly the first pages, as people page; sometimes deep.
-				if rng.IntN(4) == 0 {
-					f.Offset = rng.IntN(max(1, nacc-100))
+				// Mostly the first ten pages, as people page, by offset;
+				// one in four deep, anywhere in the list, by cursor.
+				if ps := positions[f.Platform]; rng.IntN(4) == 0 && len(ps) > 0 {
+					f.After = ps[rng.IntN(len(ps))]
 				} else {
 					f.Offset = 100 * rng.IntN(10)
 				}
