@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/vigilhq/vigil/api/internal/browsertest"
+	"github.com/vigilhq/vigil/api/browsertest"
 	"github.com/vigilhq/vigil/event"
 )
 

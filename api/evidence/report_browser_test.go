@@ -12,8 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/vigilhq/vigil/api/browsertest"
 	"github.com/vigilhq/vigil/api/evidence"
-	"github.com/vigilhq/vigil/api/internal/browsertest"
 	"github.com/vigilhq/vigil/event"
 )
 

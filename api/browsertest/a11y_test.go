@@ -25,8 +25,8 @@ body { font: 16px sans-serif; color: #222; background: #fff; }
 // passing: every way of labelling a control and of naming a button, alt
 // text, a named svg, headings going down one level at a time and up
 // several, contrast over a translucent background, large text at 3:1, a
-// radio group (one Tab stop), a screen-reader-only text, and custom focus
-// styles.
+// radio group (one Tab stop), a date and time input (a Tab stop for each
+// of its fields), a screen-reader-only text, and custom focus styles.
 const a11yGood = `<body>
 <header class="banner"><a href="#main">Skip to the queue</a></header>
 <main id="main">
@@ -37,6 +37,7 @@ const a11yGood = `<body>
 <h2>Claim</h2>
 <form>
   <label for="limit">How many</label> <input id="limit" type="number" value="25">
+  <label for="since">Flagged from</label> <input id="since" type="datetime-local">
   <label>Category <select><option>hate</option><option>incitement</option></select></label>
   <input type="search" aria-label="Search the queue">
   <span id="note-label">Note</span> <textarea aria-labelledby="note-label"></textarea>
@@ -152,6 +153,11 @@ func TestAccessibilityRules(t *testing.T) {
 		{name: "keyboard trap", body: `<button id="bad" type="button">Trap</button>
 <script>document.getElementById("bad").addEventListener("keydown", e => { if (e.key === "Tab") e.preventDefault(); });</script>`,
 			rule: RuleFocusRepeated, in: []string{"button#bad"}},
+		{name: "focus loop", body: `<button id="bad" type="button">Here</button><button id="back" type="button">Back</button>
+<script>document.getElementById("back").addEventListener("keydown", e => {
+	if (e.key === "Tab" && !e.shiftKey) { e.preventDefault(); document.getElementById("bad").focus(); }
+});</script>`,
+			rule: RuleFocusRepeated, in: []string{"button#bad", `button#back "Back" at #back → button#bad`}},
 		{name: "outline removed", body: `<button id="bad" type="button" style="outline:none">Plain</button>`,
 			rule: RuleFocusVisible, in: []string{"button#bad", "outline none"}},
 		{name: "outline unchanged by focus", body: `<style>#bad, #bad:focus-visible { outline: 2px solid #222; }</style><button id="bad" type="button">Always</button>`,

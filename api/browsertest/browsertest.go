@@ -1,7 +1,10 @@
-// Package browsertest drives a real headless Chromium from Go tests: the
-// review console and the evidence report are checked the way people see
-// them, in a browser, not by reading HTML. A test opens a tab with New,
-// runs chromedp actions in it, and gets, for free:
+// Package browsertest is test support, for tests only: it drives a real
+// headless Chromium from Go tests, so that the review console and the
+// evidence report are checked the way people see them, in a browser, not
+// by reading HTML. It is public, not internal, because the end-to-end
+// tests in the cmd module (`vigil run` with the demo data) use it too;
+// no program should import it. A test opens a tab with New, runs chromedp
+// actions in it, and gets, for free:
 //
 //   - a tab of its own, in a browser context of its own (no cookie or
 //     storage shared with another test), with a deadline;
