@@ -7,10 +7,8 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -274,25 +272,8 @@ func (s *Server) consoleAuthorize(role string, h http.Handler) http.Handler {
 	})
 }
 
-// consoleAllow spends one request of p's budget, as the API does (allow),
-// and answers a spent budget with an error page.
+// consoleAllow spends one request of p's budget, as the API does, and
+// answers a spent budget with an error page.
 func (s *Server) consoleAllow(w http.ResponseWriter, r *http.Request, p Principal) bool {
-	rl := s.limiter
-	if rl == nil {
-		return true
-	}
-	ok, retry, err := rl.limiter.Allow(r.Context(), rateLimitKey(p))
-	if err != nil {
-		s.metrics.limiterErrors.Inc()
-		rl.logFailure(r.Context(), s, err)
-		return true
-	}
-	if ok {
-		return true
-	}
-	s.metrics.rateLimited.WithLabelValues(p.Role).Inc()
-	secs := max(int64(math.Ceil(retry.Seconds())), 1)
-	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	s.renderError(w, r, event.Errorf(event.ERATELIMITED, "too many requests with this token; retry in %d s", secs))
-	return false
+	return s.spend(w, r, p, s.renderError)
 }

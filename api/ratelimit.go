@@ -72,6 +72,15 @@ func rateLimitKey(p Principal) string {
 // allow spends one request of p's budget; when it is spent it answers
 // 429 with Retry-After and returns false.
 func (s *Server) allow(w http.ResponseWriter, r *http.Request, p Principal) bool {
+	return s.spend(w, r, p, s.writeError)
+}
+
+// spend spends one request of p's budget. When it is spent it sets
+// Retry-After, answers with refuse (the API's JSON error or the console's
+// page) and returns false. A limiter that fails lets the request through
+// (and is counted and logged): an outage of Redis must not stop the
+// review.
+func (s *Server) spend(w http.ResponseWriter, r *http.Request, p Principal, refuse func(http.ResponseWriter, *http.Request, error)) bool {
 	rl := s.limiter
 	if rl == nil {
 		return true
@@ -86,13 +95,9 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, p Principal) bool
 		return true
 	}
 	s.metrics.rateLimited.WithLabelValues(p.Role).Inc()
-	secs := int64(math.Ceil(retry.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
+	secs := max(int64(math.Ceil(retry.Seconds())), 1)
 	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	s.writeError(w, r, event.Errorf(event.ERATELIMITED,
-		"too many requests with this token; retry in %d s", secs))
+	refuse(w, r, event.Errorf(event.ERATELIMITED, "too many requests with this token; retry in %d s", secs))
 	return false
 }
 

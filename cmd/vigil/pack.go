@@ -58,6 +58,18 @@ func newKeyFlags(fs *flag.FlagSet) keyFlags {
 	}
 }
 
+// parse parses args, which take no positional argument, and returns the
+// keyring's directory.
+func (f keyFlags) parse(fs *flag.FlagSet, args []string, sio IO) (string, error) {
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() > 0 {
+		return "", fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	return f.dir(sio)
+}
+
 func (f keyFlags) dir(sio IO) (string, error) {
 	if *f.keysDir != "" {
 		return *f.keysDir, nil
@@ -80,13 +92,7 @@ func cmdKeysGenerate(args []string, sio IO) error {
 		"A running api picks the new key up when it restarts.",
 		"  vigil keys generate --data-dir /var/lib/vigil", sio.Stderr)
 	f := newKeyFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	}
-	dir, err := f.dir(sio)
+	dir, err := f.parse(fs, args, sio)
 	if err != nil {
 		return err
 	}
@@ -105,13 +111,7 @@ func cmdKeysList(args []string, sio IO) error {
 	fs := newFlagSet("keys list", "List the signing keys of the keyring: the active one and those rotated out.",
 		"  vigil keys list --data-dir /var/lib/vigil --json > keys.json   # for vigil pack verify --keys", sio.Stderr)
 	f := newKeyFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	}
-	dir, err := f.dir(sio)
+	dir, err := f.parse(fs, args, sio)
 	if err != nil {
 		return err
 	}
