@@ -530,6 +530,10 @@ type decisionGroup struct {
 	queue []*groupedDecision
 }
 
+// groupWriteTimeout bounds a grouped write: a store that hangs fails the
+// decisions waiting on it instead of holding them for ever.
+const groupWriteTimeout = time.Minute
+
 type groupedDecision struct {
 	item *decisionItem
 	wake chan struct{} // written once: done, or lead
@@ -564,7 +568,10 @@ func (g *decisionGroup) commit(ctx context.Context, write func(context.Context, 
 	for i, d := range batch {
 		items[i] = d.item
 	}
-	err := write(context.WithoutCancel(ctx), items)
+	// Bounded, since no caller can cut it short.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupWriteTimeout)
+	err := write(wctx, items)
+	cancel()
 	for _, d := range batch {
 		if d != me {
 			d.err, d.done = err, true
