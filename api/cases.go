@@ -133,14 +133,18 @@ func checkCaseFields(title, description *string) error {
 	return nil
 }
 
-// caseID parses the {id} of a case route.
-func caseID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+// pathID parses the path value name of r as a positive id; what names
+// the thing in the error ("case id must be a positive integer").
+func pathID(r *http.Request, name, what string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, event.Errorf(event.EINVALID, "case id must be a positive integer")
+		return 0, event.Errorf(event.EINVALID, "%s id must be a positive integer", what)
 	}
 	return id, nil
 }
+
+// caseID parses the {id} of a case route.
+func caseID(r *http.Request) (int64, error) { return pathID(r, "id", "case") }
 
 // caseRoute begins every /api/v1/cases/{id}... handler: the store and the
 // case id, or an error already written.
@@ -327,9 +331,9 @@ func (s *Server) handleRemoveCaseFlag(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	flag, err := strconv.ParseInt(r.PathValue("flag"), 10, 64)
-	if err != nil || flag <= 0 {
-		s.writeError(w, r, event.Errorf(event.EINVALID, "flag id must be a positive integer"))
+	flag, err := pathID(r, "flag", "flag")
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if err := store.RemoveFlag(r.Context(), id, flag, actor(r)); err != nil {

@@ -483,9 +483,9 @@ func (s *Server) handleConsoleDecide(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		fail(w, r, event.Errorf(event.EINVALID, "flag id must be a positive integer"))
+	id, err := pathID(r, "id", "flag")
+	if err != nil {
+		fail(w, r, err)
 		return
 	}
 	req := event.DecisionRequest{FlagID: id, Decision: r.PostFormValue("decision"), Note: r.PostFormValue("note"),

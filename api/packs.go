@@ -96,9 +96,9 @@ func (s *Server) handleAccountPack(w http.ResponseWriter, r *http.Request) {
 
 // handleCasePack serves GET /api/v1/cases/{id}/evidence-pack.
 func (s *Server) handleCasePack(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id < 1 {
-		s.writeError(w, r, event.Errorf(event.EINVALID, "case id %q: want a positive integer", r.PathValue("id")))
+	id, err := caseID(r)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	s.servePack(w, r, event.EvidenceRequest{CaseID: id}, "case")

@@ -161,9 +161,9 @@ func (s *Server) handleDecide(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.writeError(w, r, event.Errorf(event.EINVALID, "flag id must be a positive integer"))
+	id, err := pathID(r, "id", "flag")
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	var body decisionRequest

@@ -161,13 +161,7 @@ func checkNewTakedown(n event.NewTakedown, now time.Time) error {
 }
 
 // takedownID parses the {id} of a takedown route.
-func takedownID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, event.Errorf(event.EINVALID, "takedown id must be a positive integer")
-	}
-	return id, nil
-}
+func takedownID(r *http.Request) (int64, error) { return pathID(r, "id", "takedown") }
 
 // takedownRoute begins every /api/v1/takedowns/{id}... handler: the
 // store and the request's id, or an error already written.

@@ -142,9 +142,9 @@ func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.writeError(w, r, event.Errorf(event.EINVALID, "token id must be a positive integer"))
+	id, err := pathID(r, "id", "token")
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	p, _ := PrincipalFrom(r.Context())
