@@ -8,6 +8,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/vigilhq/vigil/event v0.0.0
+	github.com/vigilhq/vigil/internal v0.0.0-00010101000000-000000000000
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -26,3 +27,5 @@ require (
 )
 
 replace github.com/vigilhq/vigil/event => ../event
+
+replace github.com/vigilhq/vigil/internal => ../internal

@@ -12,10 +12,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/vigilhq/vigil/api"
-	"github.com/vigilhq/vigil/api/internal/redistest"
 	"github.com/vigilhq/vigil/api/ratelimit"
 	"github.com/vigilhq/vigil/api/ratelimit/redisrate"
 	"github.com/vigilhq/vigil/event"
+	"github.com/vigilhq/vigil/internal/redistest"
 )
 
 // rateFixture is a server with a budget of limit per token and a

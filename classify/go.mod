@@ -9,6 +9,7 @@ require (
 	github.com/segmentio/kafka-go v0.4.51
 	github.com/vigilhq/vigil/bus v0.0.0
 	github.com/vigilhq/vigil/event v0.0.0
+	github.com/vigilhq/vigil/internal v0.0.0-00010101000000-000000000000
 	golang.org/x/text v0.44.0
 	gopkg.in/yaml.v3 v3.0.1
 )
@@ -34,4 +35,5 @@ require (
 replace (
 	github.com/vigilhq/vigil/bus => ../bus
 	github.com/vigilhq/vigil/event => ../event
+	github.com/vigilhq/vigil/internal => ../internal
 )

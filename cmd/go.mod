@@ -13,6 +13,7 @@ require (
 	github.com/vigilhq/vigil/event v0.0.0
 	github.com/vigilhq/vigil/examples v0.0.0
 	github.com/vigilhq/vigil/ingest v0.0.0
+	github.com/vigilhq/vigil/internal v0.0.0-00010101000000-000000000000
 	github.com/vigilhq/vigil/store v0.0.0
 	golang.org/x/sync v0.25.0
 	gopkg.in/yaml.v3 v3.0.1
@@ -68,5 +69,6 @@ replace (
 	github.com/vigilhq/vigil/event => ../event
 	github.com/vigilhq/vigil/examples => ../examples
 	github.com/vigilhq/vigil/ingest => ../ingest
+	github.com/vigilhq/vigil/internal => ../internal
 	github.com/vigilhq/vigil/store => ../store
 )

@@ -10,6 +10,7 @@ require (
 	github.com/segmentio/kafka-go v0.4.51
 	github.com/vigilhq/vigil/bus v0.0.0
 	github.com/vigilhq/vigil/event v0.0.0
+	github.com/vigilhq/vigil/internal v0.0.0-00010101000000-000000000000
 	golang.org/x/net v0.63.0
 	golang.org/x/text v0.44.0
 	golang.org/x/time v0.16.0
@@ -39,4 +40,5 @@ require (
 replace (
 	github.com/vigilhq/vigil/bus => ../bus
 	github.com/vigilhq/vigil/event => ../event
+	github.com/vigilhq/vigil/internal => ../internal
 )

@@ -9,6 +9,7 @@ require (
 	github.com/segmentio/kafka-go v0.4.51
 	github.com/vigilhq/vigil/bus v0.0.0-00010101000000-000000000000
 	github.com/vigilhq/vigil/event v0.0.0
+	github.com/vigilhq/vigil/internal v0.0.0-00010101000000-000000000000
 	modernc.org/sqlite v1.62.0
 )
 
@@ -45,4 +46,5 @@ require (
 replace (
 	github.com/vigilhq/vigil/bus => ../bus
 	github.com/vigilhq/vigil/event => ../event
+	github.com/vigilhq/vigil/internal => ../internal
 )

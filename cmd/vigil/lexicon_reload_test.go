@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigilhq/vigil/classify/reload/redisnotify"
-	"github.com/vigilhq/vigil/classify/reload/redisnotify/redistest"
+	"github.com/vigilhq/vigil/internal/redistest"
 )
 
 const reloadLexicon = `name: reload-test

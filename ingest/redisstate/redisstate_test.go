@@ -12,8 +12,8 @@ import (
 
 	"github.com/vigilhq/vigil/ingest"
 	"github.com/vigilhq/vigil/ingest/ingesttest"
-	"github.com/vigilhq/vigil/ingest/internal/redistest"
 	"github.com/vigilhq/vigil/ingest/redisstate"
+	"github.com/vigilhq/vigil/internal/redistest"
 )
 
 // prefixes gives each test its own prefix, the same to every call within

@@ -9,7 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vigilhq/vigil/event"
-	"github.com/vigilhq/vigil/store/internal/redistest"
+	"github.com/vigilhq/vigil/internal/redistest"
 	"github.com/vigilhq/vigil/store/leases"
 	"github.com/vigilhq/vigil/store/leases/leasetest"
 )

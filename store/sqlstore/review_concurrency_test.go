@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/event"
-	"github.com/vigilhq/vigil/store/internal/redistest"
+	"github.com/vigilhq/vigil/internal/redistest"
 	"github.com/vigilhq/vigil/store/leases"
 )
 

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/vigilhq/vigil/api/internal/redistest"
 	"github.com/vigilhq/vigil/api/ratelimit"
 	"github.com/vigilhq/vigil/api/ratelimit/ratelimittest"
 	"github.com/vigilhq/vigil/api/ratelimit/redisrate"
+	"github.com/vigilhq/vigil/internal/redistest"
 )
 
 func newLimiter(t *testing.T, c redis.Scripter, prefix string, l ratelimit.Limit) *redisrate.Limiter {

@@ -23,8 +23,8 @@ import (
 	"github.com/vigilhq/vigil/classify"
 	"github.com/vigilhq/vigil/classify/lexicon"
 	"github.com/vigilhq/vigil/classify/reload/redisnotify"
-	"github.com/vigilhq/vigil/classify/reload/redisnotify/redistest"
 	"github.com/vigilhq/vigil/event"
+	"github.com/vigilhq/vigil/internal/redistest"
 )
 
 const lexHead = `name: notice

@@ -2,6 +2,10 @@
 // VIGIL_TEST_REDIS_ADDR (default 127.0.0.1:6379), which scripts/services
 // starts. A test that needs Redis fails, never skips, when it is not
 // there, and says how to start it.
+//
+// It lives in the workspace's internal module, which every module of
+// github.com/vigilhq/vigil may import (Go's internal rule goes by path) and
+// nothing outside it can; only tests import it.
 package redistest
 
 import (
@@ -9,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,13 +44,51 @@ func Addr(tb testing.TB) string {
 	return addr
 }
 
-// Client returns a client of the test Redis server, closed when the test
-// ends.
+// Client returns a new client of the test Redis server, closed when the
+// test ends. Two calls give two clients, as two replicas have.
 func Client(tb testing.TB) *redis.Client {
 	tb.Helper()
 	c := redis.NewClient(&redis.Options{Addr: Addr(tb)})
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// Prefix returns a key prefix of the test's own, so that tests can run in
+// parallel on one server; its keys are deleted when the test ends.
+func Prefix(tb testing.TB) string {
+	tb.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	p := "vigil:test:" + tb.Name() + ":" + hex.EncodeToString(b) + ":"
+	tb.Cleanup(func() { Clean(tb, p) })
+	return p
+}
+
+// Clean deletes the keys under prefix.
+func Clean(tb testing.TB, prefix string) {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: Addr(tb)})
+	defer c.Close()
+	ctx := context.Background()
+	iter := c.Scan(ctx, 0, globEscape(prefix)+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		tb.Errorf("clean %s: %v", prefix, err)
+		return
+	}
+	if len(keys) > 0 {
+		if err := c.Del(ctx, keys...).Err(); err != nil {
+			tb.Errorf("clean %s: %v", prefix, err)
+		}
+	}
+}
+
+// globEscape escapes the characters special in a SCAN MATCH pattern.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`).Replace(s)
 }
 
 // Channel returns a channel name of the test's own, so that tests can run
