@@ -41,7 +41,18 @@ type Verdict struct {
 	Categories []string `json:"categories,omitempty"`
 	// Tags are context categories (a target group, a place) seen in the
 	// post; they feed rules but never flag alone. Sorted.
-	Tags    []string  `json:"tags,omitempty"`
+	Tags []string `json:"tags,omitempty"`
+	// Groups are the target groups the post names (the group of each
+	// context term that matched, as the lexicon gives it: "journalists",
+	// "minority"). Sorted, without repeats.
+	Groups []string `json:"groups,omitempty"`
+	// Regions are the gazetteer's region ids (a state or region: "sagaing")
+	// of the places the post names; a township counts for its region.
+	// Sorted, without repeats.
+	Regions []string `json:"regions,omitempty"`
+	// Places are the gazetteer ids of the places themselves ("monywa",
+	// "sagaing"). Sorted, without repeats.
+	Places  []string  `json:"places,omitempty"`
 	Matches []Match   `json:"matches,omitempty"`
 	Lists   []ListHit `json:"lists,omitempty"`
 	// Lexicon is the set of lexicon versions that judged the post,
@@ -70,20 +81,25 @@ const (
 // Flag is a flagged post awaiting or having had review: the unit a
 // monitor works on.
 type Flag struct {
-	ID         int64     `json:"id"`
-	Platform   string    `json:"platform"`
-	PostID     string    `json:"post_id"`
-	AuthorID   string    `json:"author_id"`
-	Handle     string    `json:"handle,omitempty"`
-	Score      float64   `json:"score"`
-	Categories []string  `json:"categories"`
-	Tags       []string  `json:"tags,omitempty"`
-	Matches    []Match   `json:"matches"`
-	Lists      []ListHit `json:"lists,omitempty"`
-	Lexicon    string    `json:"lexicon"`
-	Pipeline   string    `json:"pipeline"`
-	Status     string    `json:"status"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID         int64    `json:"id"`
+	Platform   string   `json:"platform"`
+	PostID     string   `json:"post_id"`
+	AuthorID   string   `json:"author_id"`
+	Handle     string   `json:"handle,omitempty"`
+	Score      float64  `json:"score"`
+	Categories []string `json:"categories"`
+	Tags       []string `json:"tags,omitempty"`
+	// Groups, Regions and Places are the verdict's: the target groups,
+	// regions and places the post names.
+	Groups    []string  `json:"groups,omitempty"`
+	Regions   []string  `json:"regions,omitempty"`
+	Places    []string  `json:"places,omitempty"`
+	Matches   []Match   `json:"matches"`
+	Lists     []ListHit `json:"lists,omitempty"`
+	Lexicon   string    `json:"lexicon"`
+	Pipeline  string    `json:"pipeline"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
 	// PostCreatedAt is the platform's time of the post.
 	PostCreatedAt time.Time `json:"post_created_at,omitzero"`
 	// ClaimedBy and LeaseExpiresAt are set while the flag is claimed: the
