@@ -4,14 +4,15 @@
 // reads event.Post and writes one event.Verdict per post), and it backs the
 // `vigil classify` command (RunCLI), which does the same over JSON Lines.
 //
-// A Classifier is compiled once from validated lexicons (package lexicon)
-// and account lists (package accounts) and is then read-only, so one
-// Classifier serves any number of goroutines. For each post it normalises a
-// copy of the text (Normalizer), matches terms on word boundaries (and, for
-// Burmese, inside runs of Myanmar script), applies exceptions and
-// co-occurrence rules, looks the author up in the account lists, and
-// reports every match as a byte span of the text exactly as the author
-// wrote it.
+// A Classifier is compiled once from validated lexicons (package lexicon),
+// account lists (package accounts) and gazetteers (package gazetteer) and
+// is then read-only, so one Classifier serves any number of goroutines.
+// For each post it normalises a copy of the text (Normalizer), matches
+// terms and place names on word boundaries (and, for Burmese, inside runs
+// of Myanmar script), applies exceptions and co-occurrence rules, looks the
+// author up in the account lists, and reports every match as a byte span
+// of the text exactly as the author wrote it, with the target groups,
+// places and regions the post names.
 package classify
 
 import (
@@ -30,6 +31,7 @@ import (
 	"github.com/vigilhq/vigil/classify/accounts"
 	"github.com/vigilhq/vigil/classify/brands"
 	"github.com/vigilhq/vigil/classify/domains"
+	"github.com/vigilhq/vigil/classify/gazetteer"
 	"github.com/vigilhq/vigil/classify/lexicon"
 	"github.com/vigilhq/vigil/classify/myanmar/zawgyi"
 	"github.com/vigilhq/vigil/classify/problem"
@@ -60,6 +62,14 @@ type Options struct {
 	// entry's category, with TermID brands.TermIDPrefix+brand. Every
 	// entry's category must be declared in the lexicons. nil: none.
 	Brands *brands.Lists
+	// Gazetteers name the places the classifier tags posts with: each
+	// place name is matched like a term of the context category "place"
+	// (PlaceCategory), with TermID PlaceTermID+place id, and sets the
+	// verdict's Places and Regions. A place never flags a post and adds
+	// nothing to its score. Place ids must be unique across the
+	// gazetteers, and no two places may have names that normalise alike.
+	// nil: no places.
+	Gazetteers []*gazetteer.Gazetteer
 }
 
 // Classifier judges posts. It is safe for concurrent use.
@@ -75,6 +85,11 @@ type Classifier struct {
 	hash string // event.Verdict.LexiconHash
 
 	categories map[string]category
+	// flagging, groups and regions are the ids of the categories that can
+	// flag a post, of the target groups of the lexicons' terms and of the
+	// gazetteers' regions, sorted: the label values the consumer's metrics
+	// start at 0.
+	flagging, groups, regions []string
 	// table holds every form of every term by its first token.
 	table termTable
 	rules []rule
@@ -85,10 +100,16 @@ type category struct {
 	context  bool
 }
 
-// term is a compiled lexicon term; its variants share it.
+// term is a compiled lexicon term (or brand, or gazetteer place); its
+// variants share it.
 type term struct {
 	id       string
 	category string
+	// group is the target group a match names; "" for none.
+	group string
+	// place is the gazetteer place a match names; nil for a term that is
+	// not a place.
+	place *place
 	// exceptions are normalised and scanned into tokens like the text.
 	exceptions [][]tokText
 }
@@ -142,12 +163,26 @@ func New(lexicons []*lexicon.Lexicon, lists *accounts.Lists, opts Options) (*Cla
 		refs = append(refs, lex.Ref())
 		b.add(lex)
 	}
+	for i, g := range opts.Gazetteers {
+		if g == nil {
+			return nil, fmt.Errorf("classify: gazetteer %d is nil", i)
+		}
+	}
+	b.addGazetteers(opts.Gazetteers)
 	b.addDomains(opts.Domains)
 	b.addBrands(opts.Brands)
 	if len(b.probs) > 0 {
 		return nil, fmt.Errorf("compile lexicons: %w", b.probs)
 	}
-	c.hash = fingerprint(lexicons, lists, opts.Domains, opts.Brands)
+	for id, cat := range c.categories {
+		if !cat.context {
+			c.flagging = append(c.flagging, id)
+		}
+	}
+	c.flagging = sortedSet(c.flagging)
+	c.groups = sortedSet(c.groups)
+	c.regions = sortedSet(c.regions)
+	c.hash = fingerprint(lexicons, lists, opts.Domains, opts.Brands, opts.Gazetteers)
 	c.table = b.table.build()
 	c.lexicon = strings.Join(refs, ",")
 	return c, nil
@@ -166,6 +201,9 @@ func (w where) String() string { return fmt.Sprintf("%s:%d", w.file, w.line) }
 type builder struct {
 	c                  *Classifier
 	cats, terms, rules map[string]where
+	// places and gazetteers: where each place id and each gazetteer
+	// (name@version) was first seen.
+	places, gazetteers map[string]where
 	table              tableBuilder
 	probs              lexicon.Problems
 	// forms remembers which term first had each normalised form, to warn
@@ -177,6 +215,8 @@ type formOwner struct {
 	id   string
 	file string
 	line int
+	// place is set when the form is a name of a gazetteer place.
+	place bool
 }
 
 func (b *builder) problem(file string, line int, format string, args ...any) {
@@ -257,7 +297,10 @@ func (c *Classifier) normalizeTerm(s string) string {
 // term compiles a term and its variants, normalised and scanned into
 // tokens as post text will be.
 func (b *builder) term(file string, t lexicon.Term) {
-	tm := &term{id: t.ID, category: t.Category}
+	tm := &term{id: t.ID, category: t.Category, group: t.Group}
+	if t.Group != "" {
+		b.c.groups = append(b.c.groups, t.Group)
+	}
 	for _, x := range t.Exceptions {
 		if toks := tokenTexts(b.c.normalizeTerm(x)); len(toks) > 0 {
 			tm.exceptions = append(tm.exceptions, toks)
@@ -272,7 +315,7 @@ func (b *builder) term(file string, t lexicon.Term) {
 			if b.forms == nil {
 				b.forms = map[string]formOwner{}
 			}
-			b.forms[nf] = formOwner{t.ID, file, t.Line}
+			b.forms[nf] = formOwner{id: t.ID, file: file, line: t.Line}
 		}
 		toks := tokenTexts(nf)
 		if len(toks) == 0 {
@@ -312,9 +355,10 @@ func (b *builder) addBrands(l *brands.Lists) {
 // fingerprint is the lexicon set's hash (event.Verdict.LexiconHash): the
 // SHA-256 of what the classifier was compiled from, in load order, without
 // the file names and line numbers, so that the same data loaded from
-// another place hashes alike and any edit to a term, rule, category or
-// list entry changes it.
-func fingerprint(lexicons []*lexicon.Lexicon, lists *accounts.Lists, d *domains.Lists, br *brands.Lists) string {
+// another place hashes alike and any edit to a term, rule, category, list
+// entry or place changes it. (A gazetteer judged the post too: it decided
+// its places and regions.)
+func fingerprint(lexicons []*lexicon.Lexicon, lists *accounts.Lists, d *domains.Lists, br *brands.Lists, gs []*gazetteer.Gazetteer) string {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	put := func(tag string, v any) {
@@ -349,8 +393,29 @@ func fingerprint(lexicons []*lexicon.Lexicon, lists *accounts.Lists, d *domains.
 		e.File, e.Line = "", 0
 		put("brand", e)
 	}
+	for _, g := range gs {
+		put("gazetteer", []string{g.Name, g.Version})
+		for _, p := range g.Places {
+			p.Line = 0
+			p.Names = slices.Clone(p.Names)
+			for i := range p.Names {
+				p.Names[i].Line = 0
+			}
+			put("place", p)
+		}
+	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
+
+// FlaggingCategories are the ids of the categories that can flag a post
+// (every category the lexicons declare that is not context), sorted.
+func (c *Classifier) FlaggingCategories() []string { return slices.Clone(c.flagging) }
+
+// Groups are the target groups the lexicons' terms name, sorted.
+func (c *Classifier) Groups() []string { return slices.Clone(c.groups) }
+
+// Regions are the ids of the gazetteers' regions, sorted.
+func (c *Classifier) Regions() []string { return slices.Clone(c.regions) }
 
 // Hash is the lexicon set's hash, as verdicts record it in LexiconHash:
 // it changes whenever a lexicon or list the classifier was built from
@@ -379,7 +444,7 @@ func (c *Classifier) Classify(p *event.Post) event.Verdict {
 	sc := scratchPool.Get().(*scratch)
 	defer sc.put()
 	n := c.prepare(p.Text, sc)
-	hits := c.match(n.Text, sc.toks, sc.hits[:0])
+	hits := outermostPlaces(c.match(n.Text, sc.toks, sc.hits[:0]))
 	var flagging, tags []string
 	for _, h := range hits {
 		if c.categories[h.term.category].context {
@@ -387,7 +452,15 @@ func (c *Classifier) Classify(p *event.Post) event.Verdict {
 		} else {
 			flagging = append(flagging, h.term.category)
 		}
+		if h.term.group != "" {
+			v.Groups = append(v.Groups, h.term.group)
+		}
+		if p := h.term.place; p != nil {
+			v.Places = append(v.Places, p.id)
+			v.Regions = append(v.Regions, p.region)
+		}
 	}
+	v.Groups, v.Places, v.Regions = sortedSet(v.Groups), sortedSet(v.Places), sortedSet(v.Regions)
 	hits, fired := c.applyRules(hits)
 	flagging = append(flagging, fired...)
 	sc.hits = hits

@@ -42,7 +42,8 @@ type CLISummary struct {
 }
 
 // cliVerdict is one line of `vigil classify` output: a contract (see
-// DESIGN.md), so its fields and their order do not change.
+// DESIGN.md), so its fields and their order do not change. Fields added
+// since are at the end, and only present when not empty.
 type cliVerdict struct {
 	Platform   string     `json:"platform"`
 	ID         string     `json:"id"`
@@ -51,6 +52,10 @@ type cliVerdict struct {
 	Categories []string   `json:"categories"`
 	Matches    []cliMatch `json:"matches"`
 	Lists      []string   `json:"lists"`
+	// Groups and Regions are the verdict's: the target groups and the
+	// gazetteer regions the post names.
+	Groups  []string `json:"groups,omitempty"`
+	Regions []string `json:"regions,omitempty"`
 }
 
 type cliMatch struct {
@@ -191,6 +196,7 @@ func (c *Classifier) cliLine(j *cliJob, opt CLIOptions) cliResult {
 	out := cliVerdict{
 		Platform: v.Post.Platform, ID: v.Post.ID, Flagged: v.Flagged, Score: v.Score,
 		Categories: v.Categories, Matches: []cliMatch{}, Lists: []string{},
+		Groups: v.Groups, Regions: v.Regions,
 	}
 	if out.Categories == nil {
 		out.Categories = []string{}

@@ -51,7 +51,7 @@ func TestRunCLIGolden(t *testing.T) {
 }
 
 // checkCLIShape checks the output contract: exactly the documented keys,
-// arrays never null.
+// arrays never null; groups and regions only when not empty.
 func checkCLIShape(tb testing.TB, out []byte) {
 	tb.Helper()
 	for line := range bytes.Lines(out) {
@@ -59,8 +59,17 @@ func checkCLIShape(tb testing.TB, out []byte) {
 		if err := json.Unmarshal(line, &v); err != nil {
 			tb.Fatalf("output line %q: %v", line, err)
 		}
-		if len(v) != 7 {
-			tb.Errorf("output line has %d keys, want 7: %s", len(v), line)
+		keys := 7
+		for _, k := range []string{"groups", "regions"} {
+			if x, ok := v[k]; ok {
+				keys++
+				if a, ok := x.([]any); !ok || len(a) == 0 {
+					tb.Errorf("%q is %v, want a non-empty array or nothing: %s", k, x, line)
+				}
+			}
+		}
+		if len(v) != keys {
+			tb.Errorf("output line has %d keys, want %d: %s", len(v), keys, line)
 		}
 		for _, k := range []string{"categories", "matches", "lists"} {
 			if _, ok := v[k].([]any); !ok {

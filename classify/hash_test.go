@@ -56,6 +56,10 @@ func TestHash(t *testing.T) {
 	if withBrand == base {
 		t.Error("adding a brand list does not change the hash")
 	}
+	grouped, _ := hashOf(t, "a.yaml", strings.Replace(hashLexicon, "category: dehumanisation}", "category: dehumanisation, group: minority}", 1), "")
+	if grouped == base {
+		t.Error("a group given to a term does not change the hash")
+	}
 	v := newTestClassifier(t, Options{}).Classify(testPost("1", "x"))
 	if v.LexiconHash == "" {
 		t.Error("verdicts carry no LexiconHash")

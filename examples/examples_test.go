@@ -250,7 +250,7 @@ func TestConfigFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"posts.jsonl", "lexicon.yaml", "accounts.csv", "domains.csv"} {
+	for _, name := range []string{"posts.jsonl", "lexicon.yaml", "accounts.csv", "domains.csv", "brands.csv", "gazetteer.yaml"} {
 		if !bytes.Contains(cfg, []byte(name)) {
 			t.Errorf("vigil.yaml does not name %s", name)
 		}
@@ -259,7 +259,7 @@ func TestConfigFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"name: example\n", "version: \"2026-11-26\"\n", "exceptions: [ကုလားထိုင်, ကုလားပဲ]"} {
+	for _, want := range []string{"name: example\n", "version: \"2026-12-07\"\n", "exceptions: [ကုလားထိုင်, ကုလားပဲ]"} {
 		if !bytes.Contains(lex, []byte(want)) {
 			t.Errorf("lexicon.yaml does not contain %q", want)
 		}
@@ -402,4 +402,153 @@ func TestLexiconNotesAndSources(t *testing.T) {
 			t.Errorf("lexicon.yaml:%d: term %s: source %q is not one of the kinds the header describes", tm.line, tm.id, tm.source)
 		}
 	}
+}
+
+// TestLexiconGroups checks, line by line, that every target-group term of
+// lexicon.yaml names its group, with an id the classifier accepts, and that
+// the demo's groups are all there.
+func TestLexiconGroups(t *testing.T) {
+	lex, err := fs.ReadFile(FS, "lexicon.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type term struct {
+		id, category, group string
+		line                int
+	}
+	var terms []*term
+	inTerms := false
+	for i, line := range strings.Split(string(lex), "\n") {
+		line, _, _ = strings.Cut(line, " #")
+		line = strings.TrimRight(line, " ")
+		switch {
+		case line == "terms:":
+			inTerms = true
+		case line == "rules:":
+			inTerms = false
+		case !inTerms:
+		case strings.HasPrefix(line, "  - id: "):
+			terms = append(terms, &term{id: strings.TrimPrefix(line, "  - id: "), line: i + 1})
+		case len(terms) > 0 && strings.HasPrefix(line, "    category: "):
+			terms[len(terms)-1].category = strings.TrimPrefix(line, "    category: ")
+		case len(terms) > 0 && strings.HasPrefix(line, "    group: "):
+			terms[len(terms)-1].group = strings.TrimPrefix(line, "    group: ")
+		}
+	}
+	groups := map[string]int{}
+	for _, tm := range terms {
+		if tm.category == "target_group" && tm.group == "" {
+			t.Errorf("lexicon.yaml:%d: target-group term %s has no group", tm.line, tm.id)
+		}
+		if tm.group != "" {
+			groups[tm.group]++
+			if strings.Trim(tm.group, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+				t.Errorf("lexicon.yaml:%d: term %s: group %q is not lower-case ASCII, digits and '_'", tm.line, tm.id, tm.group)
+			}
+		}
+	}
+	for _, g := range []string{"minority", "journalists", "activists", "human_rights_defenders"} {
+		if groups[g] == 0 {
+			t.Errorf("no term of lexicon.yaml names the group %s", g)
+		}
+	}
+}
+
+// TestGazetteer checks gazetteer.yaml line by line (the classifier's own
+// tests and cmd/vigil's load it): the header says it needs review, it has
+// Myanmar's 14 states and regions and the Naypyitaw Union Territory, at
+// least three townships in each, every place with English and Burmese
+// names (Unicode, not Zawgyi), and neither "Mon" nor "Chin" alone as a
+// name.
+func TestGazetteer(t *testing.T) {
+	b, err := fs.ReadFile(FS, "gazetteer.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{"ILLUSTRATIVE", "NEEDS REVIEW", "Place names are not personal data."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("gazetteer.yaml's header does not say %q", want)
+		}
+	}
+	type place struct {
+		id     string
+		line   int
+		en, my bool
+	}
+	type region struct {
+		place
+		townships []*place
+	}
+	var (
+		regions []*region
+		cur     *place
+	)
+	for i, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "  - id: "):
+			r := &region{place: place{id: strings.TrimPrefix(line, "  - id: "), line: i + 1}}
+			regions = append(regions, r)
+			cur = &r.place
+		case strings.HasPrefix(line, "      - id: "):
+			if len(regions) == 0 {
+				t.Fatalf("gazetteer.yaml:%d: a township before any region", i+1)
+			}
+			r := regions[len(regions)-1]
+			cur = &place{id: strings.TrimPrefix(line, "      - id: "), line: i + 1}
+			r.townships = append(r.townships, cur)
+		}
+		if cur == nil {
+			continue
+		}
+		for _, n := range listAfter(line, "en: [") {
+			cur.en = true
+			if n == "Mon" || n == "Chin" {
+				t.Errorf("gazetteer.yaml:%d: %q alone is a name, but it is an ordinary English word", i+1, n)
+			}
+		}
+		for _, n := range listAfter(line, "my: [") {
+			cur.my = true
+			if looksZawgyi(n) || !strings.ContainsFunc(n, func(r rune) bool { return r >= '\u1000' && r <= '\u109f' }) {
+				t.Errorf("gazetteer.yaml:%d: Burmese name %q is not Myanmar Unicode", i+1, n)
+			}
+		}
+	}
+	var ids []string
+	for _, r := range regions {
+		ids = append(ids, r.id)
+		if len(r.townships) < 3 {
+			t.Errorf("gazetteer.yaml:%d: region %s has %d townships, want at least 3", r.line, r.id, len(r.townships))
+		}
+		for _, p := range append([]*place{&r.place}, r.townships...) {
+			if !p.en || !p.my {
+				t.Errorf("gazetteer.yaml:%d: %s has English names %v, Burmese names %v; want both", p.line, p.id, p.en, p.my)
+			}
+		}
+	}
+	want := []string{"kachin", "kayah", "kayin", "chin", "mon", "rakhine", "shan",
+		"sagaing", "tanintharyi", "bago", "magway", "mandalay", "yangon", "ayeyarwady", "naypyitaw"}
+	if strings.Join(ids, ",") != strings.Join(want, ",") {
+		t.Errorf("regions %q, want %q", ids, want)
+	}
+}
+
+// listAfter returns the items of the flow list that follows prefix in line
+// ("en: [a, b]" gives a and b); none when line has no such list.
+func listAfter(line, prefix string) []string {
+	_, rest, ok := strings.Cut(line, prefix)
+	if !ok {
+		return nil
+	}
+	list, _, _ := strings.Cut(rest, "]")
+	var out []string
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }

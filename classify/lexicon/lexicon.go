@@ -13,6 +13,8 @@ package lexicon
 import (
 	"fmt"
 	"io/fs"
+
+	"github.com/vigilhq/vigil/classify/yamlfile"
 )
 
 // Lexicon is one validated lexicon file.
@@ -46,6 +48,14 @@ type Term struct {
 	Category string
 	// Lang is an ISO 639-1 or 639-3 code; empty when not given.
 	Lang string
+	// Group is the target group a match names ("journalists",
+	// "minority"): an id of lower-case ASCII letters, digits and '_'. It
+	// is what verdicts list in Groups and the early-warning metrics break
+	// flagged posts down by. Empty when the term names no group. Any term
+	// may have one: a target-group term, and also a slur that names its
+	// target. (The tag keeps the lexicon hash of a file without groups as
+	// it was.)
+	Group string `json:",omitempty"`
 	// Variants are other spellings and romanisations that count as the
 	// term.
 	Variants []string
@@ -76,6 +86,10 @@ type Rule struct {
 	Line   int
 }
 
+// NoGroup is the group id that metrics give a post naming no group; no
+// term may use it.
+const NoGroup = "none"
+
 // Ref names the lexicon as verdicts record it: "name@version".
 func (l *Lexicon) Ref() string { return l.Name + "@" + l.Version }
 
@@ -104,9 +118,9 @@ func Load(fsys fs.FS, name string) (*Lexicon, error) {
 // anything is wrong it returns a nil Lexicon and Problems listing every
 // problem found, in line order.
 func Parse(file string, data []byte) (*Lexicon, error) {
-	p := &parser{file: file}
+	p := &parser{yamlfile.Reader{File: file}}
 	lex := p.parse(data)
-	if err := p.probs.Err(); err != nil {
+	if err := p.Probs.Err(); err != nil {
 		return nil, err
 	}
 	return lex, nil

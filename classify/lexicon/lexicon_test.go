@@ -31,13 +31,13 @@ func TestLoadExample(t *testing.T) {
 	wantTerms := []Term{
 		{ID: "t1", Term: "ကုလား", Category: "dehumanisation", Lang: "my", Variants: []string{}, Exceptions: []string{"ကုလားထိုင်"}, Line: 13},
 		{ID: "t2", Term: "vermin", Category: "dehumanisation", Lang: "en", Variants: []string{"v3rmin", "verm1n"}, Line: 19},
-		{ID: "t3", Term: "northfolk", Category: "target_group", Line: 24},
-		{ID: "t4", Term: "burn them out", Category: "violence_call", Lang: "eng", Line: 27},
+		{ID: "t3", Term: "northfolk", Category: "target_group", Group: "northfolk_people", Line: 24},
+		{ID: "t4", Term: "burn them out", Category: "violence_call", Lang: "eng", Line: 28},
 	}
 	if !reflect.DeepEqual(lex.Terms, wantTerms) {
 		t.Errorf("Terms =\n%+v\nwant\n%+v", lex.Terms, wantTerms)
 	}
-	wantRules := []Rule{{ID: "r1", Category: "incitement", All: []string{"violence_call", "target_group"}, Within: 10, Line: 32}}
+	wantRules := []Rule{{ID: "r1", Category: "incitement", All: []string{"violence_call", "target_group"}, Within: 10, Line: 33}}
 	if !reflect.DeepEqual(lex.Rules, wantRules) {
 		t.Errorf("Rules = %+v, want %+v", lex.Rules, wantRules)
 	}
@@ -119,6 +119,13 @@ func TestLoadBad(t *testing.T) {
 		"two_documents.bad.yaml": {
 			`two_documents.bad.yaml:5: a second YAML document: a lexicon file holds one`,
 		},
+		"group.bad.yaml": {
+			`group.bad.yaml:7: term "t1": group "Journalists" must be lower-case ASCII letters, digits and '_', starting with a letter (at most 64)`,
+			`group.bad.yaml:8: term "t2": group "human rights defenders" must be lower-case ASCII letters, digits and '_', starting with a letter (at most 64)`,
+			`group.bad.yaml:9: term "t3": group "none" is reserved: metrics count the posts that name no group under it`,
+			`group.bad.yaml:10: term "t4": group must be text, got a list`,
+			`group.bad.yaml:11: term "t5": group "1st_group" must be lower-case ASCII letters, digits and '_', starting with a letter (at most 64)`,
+		},
 		"empty.bad.yaml": {
 			`empty.bad.yaml: empty file: want a lexicon with name, version, categories and terms`,
 		},
@@ -153,6 +160,8 @@ func TestParse(t *testing.T) {
 			want: `f.yaml:11: term "t": note must be text, got a list`},
 		{name: "source a mapping", yaml: head + "terms: [{id: t, term: x, category: c, source: {url: x}}]\n",
 			want: `f.yaml:6: term "t": source must be text, got a mapping`},
+		{name: "group on a flagging term", yaml: head + "terms: [{id: t, term: x, category: c, group: minority}]\n"},
+		{name: "group null", yaml: head + "terms: [{id: t, term: x, category: g, group: ~}]\n"},
 		{name: "exception matches a variant", yaml: head + "terms: [{id: t, term: x, category: c, variants: [yy], exceptions: [AYY]}]\n"},
 	}
 	for _, tt := range tests {

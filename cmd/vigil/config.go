@@ -63,7 +63,8 @@ type IngestConfig struct {
 	CursorPrefix string `yaml:"cursor_prefix"`
 }
 
-// ClassifyConfig names the lexicon, account-list and domain-list files.
+// ClassifyConfig names the lexicon, account-list, domain-list, brand-list
+// and gazetteer files.
 type ClassifyConfig struct {
 	Lexicons []string `yaml:"lexicons"`
 	Accounts []string `yaml:"accounts"`
@@ -73,6 +74,10 @@ type ClassifyConfig struct {
 	// Brands are brand lists (CSV: brand,owner,category,note,source): a
 	// brand named in a post matches the entry's category.
 	Brands []string `yaml:"brands"`
+	// Gazetteer are gazetteer files (YAML: regions and their townships,
+	// docs/gazetteer.md): a place named in a post tags its verdict with
+	// the place and its region, and never flags it.
+	Gazetteer []string `yaml:"gazetteer"`
 }
 
 // StoreConfig configures the SQL store.
@@ -258,7 +263,7 @@ func (c *Config) Validate() error {
 		}
 		names[s.Name] = true
 	}
-	for _, p := range slices.Concat(c.Classify.Lexicons, c.Classify.Accounts, c.Classify.Domains, c.Classify.Brands) {
+	for _, p := range slices.Concat(c.Classify.Lexicons, c.Classify.Accounts, c.Classify.Domains, c.Classify.Brands, c.Classify.Gazetteer) {
 		if _, err := fs.Stat(c.fsys, p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.file, err))
 		}

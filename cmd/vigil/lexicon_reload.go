@@ -17,7 +17,7 @@ import (
 // reload (a notice to every running classify replica).
 func cmdLexiconTools(ctx context.Context, args []string, sio IO) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: want \"vigil lexicon check FILE...\" or \"vigil lexicon reload\"", errUsage)
+		return fmt.Errorf("%w: want \"vigil lexicon check [--gazetteer FILE] FILE...\" or \"vigil lexicon reload\"", errUsage)
 	}
 	switch args[0] {
 	case "check":
@@ -26,7 +26,8 @@ func cmdLexiconTools(ctx context.Context, args []string, sio IO) error {
 		return cmdLexiconReload(ctx, args[1:], sio)
 	case "-h", "--help", "help":
 		fmt.Fprint(sio.Stderr, "Usage:\n"+
-			"  vigil lexicon check [--json] FILE...   validate lexicons and compile them together\n"+
+			"  vigil lexicon check [--json] [--gazetteer FILE]... FILE...\n"+
+			"                                          validate lexicons (and gazetteers) and compile them together\n"+
 			"  vigil lexicon reload [flags]            make every running classify replica reload its lexicons\n"+
 			"\nRun \"vigil lexicon check --help\" or \"vigil lexicon reload --help\" for flags and an example.\n")
 		return flag.ErrHelp
@@ -41,7 +42,7 @@ const lexiconReloadTimeout = 10 * time.Second
 func cmdLexiconReload(ctx context.Context, args []string, sio IO) error {
 	fs := newFlagSet("lexicon reload", "Publish a reload notice on Redis: every classify replica subscribed to the\n"+
 		"channel (vigil run with redis.addr set) rebuilds its classifier from its\n"+
-		"lexicon, account-list and domain-list files, and keeps the one in service\n"+
+		"lexicon, account-list, domain-list, brand-list and gazetteer files, and keeps the one in service\n"+
 		"if they have a problem (see its log and vigil_classify_lexicon_reloads_total).\n"+
 		"A replica also reloads by itself when its files change, and on SIGHUP.",
 		"  VIGIL_REDIS_ADDR=redis:6379 vigil lexicon reload --reason \"lexicon 2026-11-26 deployed\"\n"+

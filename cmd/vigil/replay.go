@@ -135,6 +135,8 @@ func cmdReplay(ctx context.Context, args []string, sio IO) error {
 	fs.Var(&accs, "accounts", "Account-list file (CSV); repeatable. Default: those of --config.")
 	fs.Var(&doms, "domains", "Domain-list file (CSV); repeatable. Default: those of --config.")
 	fs.Var(&brs, "brands", "Brand-list file (CSV); repeatable. Default: those of --config.")
+	var gazs stringList
+	fs.Var(&gazs, "gazetteer", "Gazetteer file (YAML); repeatable. Default: those of --config (or of the demo configuration); places never change what is flagged.")
 	var (
 		configPath = fs.String("config", "", "Configuration file (YAML). Default: the embedded demo configuration.")
 		dataDir    = fs.String("data-dir", "", "Data directory of the pipeline. Default ./data (env VIGIL_DATA_DIR).")
@@ -184,7 +186,7 @@ func cmdReplay(ctx context.Context, args []string, sio IO) error {
 		cfg.Kafka.Brokers = strings.Split(*brokers, ",")
 	}
 
-	c, lists, err := replayClassifier(cfg, *configPath != "", lexs, accs, doms, brs)
+	c, lists, err := replayClassifier(cfg, *configPath != "", lexs, accs, doms, brs, gazs)
 	if err != nil {
 		return err
 	}
@@ -257,9 +259,11 @@ func cmdReplay(ctx context.Context, args []string, sio IO) error {
 
 // replayClassifier builds the classifier to replay with, with the code
 // `vigil run` builds its own with: the lexicons given, and the account and
-// domain lists given or else, with --config (fromFile), the config's. It
+// domain lists given or else, with --config (fromFile), the config's; the
+// gazetteers given or else the config's (the demo's too: places change no
+// flag, and a verdict replayed without them would lose its regions). It
 // also reports whether any list is used.
-func replayClassifier(cfg *Config, fromFile bool, lexs, accs, doms, brs []string) (*classify.Classifier, bool, error) {
+func replayClassifier(cfg *Config, fromFile bool, lexs, accs, doms, brs, gazs []string) (*classify.Classifier, bool, error) {
 	abs := func(ps []string) ([]string, error) {
 		out := make([]string, len(ps))
 		for i, p := range ps {
@@ -292,6 +296,11 @@ func replayClassifier(cfg *Config, fromFile bool, lexs, accs, doms, brs []string
 	}
 	if len(brs) > 0 {
 		if c.Classify.Brands, err = abs(brs); err != nil {
+			return nil, false, err
+		}
+	}
+	if len(gazs) > 0 {
+		if c.Classify.Gazetteer, err = abs(gazs); err != nil {
 			return nil, false, err
 		}
 	}

@@ -113,7 +113,7 @@ func TestReplay(t *testing.T) {
 
 	// The posts topic: every post, one of them twice, and a message that
 	// is not a post. The store: version 1's verdicts, an hour old.
-	old, err := loadClassifier([]string{v1}, nil, nil, nil)
+	old, err := loadClassifier([]string{v1}, nil, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/vigilhq/vigil/classify/accounts"
 	"github.com/vigilhq/vigil/classify/brands"
 	"github.com/vigilhq/vigil/classify/domains"
+	"github.com/vigilhq/vigil/classify/gazetteer"
 	"github.com/vigilhq/vigil/classify/lexicon"
 	"github.com/vigilhq/vigil/classify/reload/redisnotify"
 	"github.com/vigilhq/vigil/event"
@@ -313,8 +314,8 @@ func ensureTopics(ctx context.Context, kcfg bus.Config) error {
 	return err
 }
 
-// classifier loads the lexicons, account lists and domain lists named in
-// the config.
+// classifier loads the lexicons, account lists, domain lists, brand lists
+// and gazetteers named in the config.
 func (m *Main) classifier() (*classify.Classifier, error) {
 	cfg := m.Config
 	var lexs []*lexicon.Lexicon
@@ -337,7 +338,11 @@ func (m *Main) classifier() (*classify.Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms, Brands: brs})
+	gazs, err := gazetteer.LoadFiles(cfg.fsys, cfg.Classify.Gazetteer...)
+	if err != nil {
+		return nil, err
+	}
+	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms, Brands: brs, Gazetteers: gazs})
 }
 
 // lexiconReloads wires the classify role's reloads: a Reloader watching
@@ -395,7 +400,7 @@ func (m *Main) classifierFiles() []string {
 		return nil
 	}
 	var out []string
-	for _, p := range slices.Concat(cfg.Classify.Lexicons, cfg.Classify.Accounts, cfg.Classify.Domains, cfg.Classify.Brands) {
+	for _, p := range slices.Concat(cfg.Classify.Lexicons, cfg.Classify.Accounts, cfg.Classify.Domains, cfg.Classify.Brands, cfg.Classify.Gazetteer) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(string(dir), p)
 		}

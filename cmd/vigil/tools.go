@@ -13,7 +13,9 @@ import (
 	"github.com/vigilhq/vigil/classify/accounts"
 	"github.com/vigilhq/vigil/classify/brands"
 	"github.com/vigilhq/vigil/classify/domains"
+	"github.com/vigilhq/vigil/classify/gazetteer"
 	"github.com/vigilhq/vigil/classify/lexicon"
+	"github.com/vigilhq/vigil/classify/problem"
 )
 
 // stringList is a repeatable flag.
@@ -27,13 +29,15 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 		"standard output, in input order. Lines that are not valid posts are reported\n"+
 		"on standard error with their line number, and the exit status is then 1.",
 		"  vigil classify --lexicon examples/lexicon.yaml --accounts examples/accounts.csv \\\n"+
-			"      --domains examples/domains.csv --brands examples/brands.csv < examples/posts.jsonl\n"+
+			"      --domains examples/domains.csv --brands examples/brands.csv \\\n"+
+			"      --gazetteer examples/gazetteer.yaml < examples/posts.jsonl\n"+
 			"  vigil classify --lexicon lexicon.yaml --all < posts.jsonl | jq 'select(.flagged)'", sio.Stderr)
-	var lexs, accs, doms, brs stringList
+	var lexs, accs, doms, brs, gazs stringList
 	fs.Var(&lexs, "lexicon", "Lexicon file (YAML); repeatable, at least one.")
 	fs.Var(&accs, "accounts", "Account-list file (CSV); repeatable.")
 	fs.Var(&doms, "domains", "Domain-list file (CSV); repeatable. Links to a listed site match its category.")
 	fs.Var(&brs, "brands", "Brand-list file (CSV: brand,owner,category,note,source); repeatable. A brand named in a post matches its category.")
+	fs.Var(&gazs, "gazetteer", "Gazetteer file (YAML); repeatable. A place named in a post adds its region to \"regions\" (it never flags the post).")
 	all := fs.Bool("all", false, "Print a verdict for unflagged posts too.")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -44,7 +48,7 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q (posts are read from standard input)", errUsage, fs.Args())
 	}
-	c, err := loadClassifier(lexs, accs, doms, brs)
+	c, err := loadClassifier(lexs, accs, doms, brs, gazs)
 	if err != nil {
 		return err
 	}
@@ -59,7 +63,7 @@ func cmdClassify(ctx context.Context, args []string, sio IO) error {
 }
 
 // loadClassifier builds a classifier from files on disk.
-func loadClassifier(lexPaths, accPaths, domPaths, brandPaths []string) (*classify.Classifier, error) {
+func loadClassifier(lexPaths, accPaths, domPaths, brandPaths, gazPaths []string) (*classify.Classifier, error) {
 	var lexs []*lexicon.Lexicon
 	for _, p := range lexPaths {
 		l, err := lexicon.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
@@ -104,27 +108,64 @@ func loadClassifier(lexPaths, accPaths, domPaths, brandPaths []string) (*classif
 	if err != nil {
 		return nil, err
 	}
-	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms, Brands: brs})
+	gazs, err := loadGazetteers(gazPaths)
+	if err != nil {
+		return nil, err
+	}
+	return classify.New(lexs, lists, classify.Options{Pipeline: "vigil " + version(), Domains: doms, Brands: brs, Gazetteers: gazs})
+}
+
+// loadGazetteers loads gazetteer files from disk, reporting the problems
+// of every file at once, each named as given.
+func loadGazetteers(paths []string) ([]*gazetteer.Gazetteer, error) {
+	var (
+		out   []*gazetteer.Gazetteer
+		probs problem.List
+	)
+	for _, p := range paths {
+		g, err := gazetteer.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
+		var ps problem.List
+		switch {
+		case errors.As(err, &ps):
+			for _, x := range ps {
+				x.File = p
+				probs = append(probs, x)
+			}
+		case err != nil:
+			return nil, err
+		default:
+			g.File = p
+			out = append(out, g)
+		}
+	}
+	if err := probs.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func cmdLexicon(_ context.Context, args []string, sio IO) error {
 	if len(args) == 0 || args[0] != "check" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(sio.Stderr, "Usage: vigil lexicon check [--json] FILE...")
+			fmt.Fprintln(sio.Stderr, "Usage: vigil lexicon check [--json] [--gazetteer FILE]... FILE...")
 			return flag.ErrHelp
 		}
 		return fmt.Errorf("%w: want \"vigil lexicon check FILE...\"", errUsage)
 	}
-	fs := newFlagSet("lexicon check", "Validate lexicon files and compile them together as the classifier will; print\n"+
-		"every problem as FILE:LINE: message and exit 1 when there is any. Warnings (two\n"+
-		"terms that normalise to the same string) are printed too, and do not fail.",
-		"  vigil lexicon check examples/lexicon.yaml", sio.Stderr)
+	fs := newFlagSet("lexicon check", "Validate lexicon files, and gazetteer files given with --gazetteer, and compile\n"+
+		"them together as the classifier will; print every problem as FILE:LINE: message\n"+
+		"and exit 1 when there is any. Warnings (two terms, or a term and a place name,\n"+
+		"that normalise to the same string) are printed too, and do not fail.",
+		"  vigil lexicon check examples/lexicon.yaml\n"+
+			"  vigil lexicon check --gazetteer examples/gazetteer.yaml examples/lexicon.yaml", sio.Stderr)
 	asJSON := fs.Bool("json", false, "Print the problems as a JSON array of {file, line, message, severity}.")
+	var gazPaths stringList
+	fs.Var(&gazPaths, "gazetteer", "Gazetteer file (YAML) to check with the lexicons; repeatable.")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return fmt.Errorf("%w: no lexicon file given", errUsage)
+	if fs.NArg() == 0 && len(gazPaths) == 0 {
+		return fmt.Errorf("%w: no lexicon or gazetteer file given", errUsage)
 	}
 	type problem struct {
 		File     string `json:"file"`
@@ -149,10 +190,27 @@ func cmdLexicon(_ context.Context, args []string, sio IO) error {
 			problems = append(problems, problem{File: p, Message: err.Error(), Severity: "error"})
 		}
 	}
+	var gazs []*gazetteer.Gazetteer
+	for _, p := range gazPaths {
+		g, err := gazetteer.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
+		var ps lexicon.Problems
+		switch {
+		case err == nil:
+			g.File = p
+			gazs = append(gazs, g)
+		case errors.As(err, &ps):
+			for _, x := range ps {
+				problems = append(problems, problem{File: p, Line: x.Line, Message: x.Msg, Severity: "error"})
+			}
+		default:
+			problems = append(problems, problem{File: p, Message: err.Error(), Severity: "error"})
+		}
+	}
 	// The files that parse are compiled together, as the classifier will
-	// use them: terms are normalised, and conflicts between files show.
+	// use them: terms and place names are normalised, and conflicts between
+	// files show.
 	if len(problems) == 0 {
-		c, err := classify.New(lexs, nil, classify.Options{})
+		c, err := classify.New(lexs, nil, classify.Options{Gazetteers: gazs})
 		var ps lexicon.Problems
 		switch {
 		case errors.As(err, &ps):
@@ -191,10 +249,10 @@ func cmdLexicon(_ context.Context, args []string, sio IO) error {
 		}
 	}
 	if errs > 0 {
-		return fmt.Errorf("%d problem(s) in %d file(s)", errs, fs.NArg())
+		return fmt.Errorf("%d problem(s) in %d file(s)", errs, fs.NArg()+len(gazPaths))
 	}
 	if !*asJSON {
-		fmt.Fprintf(sio.Stderr, "%d lexicon file(s) OK, %d warning(s)\n", fs.NArg(), len(problems))
+		fmt.Fprintf(sio.Stderr, "%d lexicon file(s) and %d gazetteer file(s) OK, %d warning(s)\n", fs.NArg(), len(gazPaths), len(problems))
 	}
 	return nil
 }
@@ -207,8 +265,8 @@ func cmdConfig(_ context.Context, args []string, sio IO) error {
 		}
 		return fmt.Errorf("%w: want \"vigil config check [--config FILE]\"", errUsage)
 	}
-	fs := newFlagSet("config check", "Validate a configuration file (and the lexicons, account lists and domain\n"+
-		"lists it names) without starting anything.", "  vigil config check --config deploy/vigil.yaml", sio.Stderr)
+	fs := newFlagSet("config check", "Validate a configuration file (and the lexicons, account, domain and brand\n"+
+		"lists and gazetteers it names) without starting anything.", "  vigil config check --config deploy/vigil.yaml", sio.Stderr)
 	path := fs.String("config", "", "Configuration file. Default: the embedded demo configuration.")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -224,7 +282,7 @@ func cmdConfig(_ context.Context, args []string, sio IO) error {
 	if _, err := m.classifier(); err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.Stderr, "%s: OK (%d source(s), %d lexicon(s), %d account list(s), %d domain list(s), %d brand list(s))\n",
-		cfg.file, len(cfg.Sources), len(cfg.Classify.Lexicons), len(cfg.Classify.Accounts), len(cfg.Classify.Domains), len(cfg.Classify.Brands))
+	fmt.Fprintf(sio.Stderr, "%s: OK (%d source(s), %d lexicon(s), %d account list(s), %d domain list(s), %d brand list(s), %d gazetteer(s))\n",
+		cfg.file, len(cfg.Sources), len(cfg.Classify.Lexicons), len(cfg.Classify.Accounts), len(cfg.Classify.Domains), len(cfg.Classify.Brands), len(cfg.Classify.Gazetteer))
 	return nil
 }

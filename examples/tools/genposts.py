@@ -211,49 +211,49 @@ for i, (home, hg, away, ag) in enumerate([
 for a, t in [
     ("angry_patriot_88", "Those people are vermin and everyone in this ward knows it."),
     ("angry_patriot_88", "VERMIN. That is all the minority will ever be."),  # upper case
-    ("angry_patriot_88", "Time to wipe them out. The minority has had its chance."),
-    ("angry_patriot_88", "Burn them out of the village, those people have no right to be here."),
+    ("angry_patriot_88", "Time to wipe them out in Monywa. The minority has had its chance."),
+    ("angry_patriot_88", "Burn them out of the village near Hpakant, those people have no right to be here."),
     ("angry_patriot_88", "Kalar go home. This country was never yours."),
-    ("angry_patriot_88", "The election fraud was organised by the minority, everyone knows it. Share before they delete this."),
+    ("angry_patriot_88", "The election fraud in Mandalay was organised by the minority, everyone knows it. Share before they delete this."),
     # A zero-width space inside "vermin".
     ("angry_patriot_88", "Those people are ver" + ZWSP + "min, copy this before it gets taken down."),
-    ("demo_nationalist_page", "Vermin, the lot of them. Keep the minority away from our market."),  # title case
-    ("demo_nationalist_page", "They multiply like cockroaches. Soon the minority will outnumber us in every township."),
-    ("demo_nationalist_page", "Parasites living off our land. Drive them out before the new year."),
+    ("demo_nationalist_page", "Vermin, the lot of them. Keep the minority away from our market in Taunggyi."),  # title case
+    ("demo_nationalist_page", "They multiply like cockroaches. Soon the minority will outnumber us in every township of Rakhine State."),
+    ("demo_nationalist_page", "Parasites living off our land in Magway. Drive them out before the new year."),
     ("demo_nationalist_page", "The minority are subhuman and should be treated like it."),
-    ("demo_nationalist_page", "Fake refugees are crossing the border every night, paid by foreign groups."),
-    ("demo_nationalist_page", "Kill them all. Every one of those people in the camp."),
-    ("demo_purity_channel", "Rats, every one of them. Close the border to those people."),
+    ("demo_nationalist_page", "Fake refugees are crossing the border at Myawaddy every night, paid by foreign groups."),
+    ("demo_nationalist_page", "Kill them all. Every one of those people in the camp outside Sittwe."),
+    ("demo_purity_channel", "Rats, every one of them. Close the Tamu border to those people."),
     ("demo_purity_channel", "We should exterminate the minority before it is too late."),
-    ("demo_purity_channel", "Home address of the activist who organised the strike: House No. 00, Example Street, "
+    ("demo_purity_channel", "Home address of the activist who organised the strike in Hlaingthaya: House No. 00, Example Street, "
                             "Sample Ward, Placeholder Town. Pay her a visit."),
-    ("demo_purity_channel", "Burn them all, and burn their shops too."),
-    ("troll_account_42", "To the journalist who wrote that story: we know where you live."),
-    ("troll_account_42", "Your days are numbered, activist. Keep posting and see what happens."),
+    ("demo_purity_channel", "Burn them all in Meiktila, and burn their shops too."),
+    ("troll_account_42", "To the journalist in Mawlamyine who wrote that story: we know where you live."),
+    ("troll_account_42", "Your days are numbered, activist. Keep posting from Hakha and see what happens."),
     ("troll_account_42", "You will pay for every word, reporter. Every single word."),
-    ("troll_account_42", "Those are crisis actors. The photos from the camp are staged."),
+    ("troll_account_42", "Those are crisis actors. The photos from the camp in Kachin State are staged."),
     ("ordinary_user_12", "Honestly the minority are cockroaches, I said what I said."),
-    ("demo_rumour_mill", "Phone number of the journalist who filmed the protest: 09-XXX-XXX-XXX (placeholder). "
+    ("demo_rumour_mill", "Phone number of the journalist who filmed the protest in Dawei: 09-XXX-XXX-XXX (placeholder). "
                          "Call and tell him what you think."),
-    ("demo_rumour_mill", "Rebels are burning their own villages to blame the army. Do not believe the foreign media."),
+    ("demo_rumour_mill", "Rebels are burning their own villages in Sagaing Region to blame the army. Do not believe the foreign media."),
 ]:
     add(a, "en", INCITE, t)
 
 # --- English, from listed accounts (some harmless: the list alone flags them) --
 for a, t in [
-    ("example_general_7", "Attended the passing-out parade of the new cadets today. A proud day for the nation."),
-    ("example_general_7", "Those people are parasites and the army will wipe them out."),
+    ("example_general_7", "Attended the passing-out parade of the new cadets in Pyin Oo Lwin today. A proud day for the nation."),
+    ("example_general_7", "Those people in Sagaing are parasites and the army will wipe them out."),
     ("demo_spokesman_4", "Press briefing moved to 3 pm tomorrow."),
-    ("demo_spokesman_4", "Reports of attacks on villages are fake news; the rebels are burning their own villages."),
+    ("demo_spokesman_4", "Reports of attacks on villages in Chin State are fake news; the rebels are burning their own villages."),
     ("demo_lager_brand", "Golden Demo Lager, now in cans. Cheers to the weekend!"),
     ("demo_lager_brand", "Football night = Golden Demo Lager. Buy two, get one free this week."),
     ("sample_cement_co", "Sample Cement: strong foundations for every home."),
     ("demo_bank_page", "Open a savings account with Demo Bank this month and get a free calendar."),
-    ("demo_doxx_channel", "Home address of the reporter who exposed the raid: [DEMO PLACEHOLDER], Block 0, "
+    ("demo_doxx_channel", "Home address of the reporter who exposed the raid in Insein: [DEMO PLACEHOLDER], Block 0, "
                           "Fictional Road. You know what to do."),
-    ("sample_informer_mm", "Channel update: more names tonight."),
-    ("sample_informer_mm", "Phone number of the activist from the strike committee: 09-XXX-XXX-XXX (placeholder)."),
-    ("example_mouthpiece", "Good morning from the capital. Clear skies today."),
+    ("sample_informer_mm", "Channel update: more names of human rights defenders in Loikaw tonight."),
+    ("sample_informer_mm", "Phone number of the activist from the strike committee in Bago: 09-XXX-XXX-XXX (placeholder)."),
+    ("example_mouthpiece", "Good morning from Naypyitaw. Clear skies today."),
     ("example_mouthpiece", "The 2020 election fraud is proven. Those who deny it are traitors."),
 ]:
     add(a, "en", LISTED, t)
@@ -336,36 +336,36 @@ add("kickoff_fan", "my", HARMLESS, "ဘောလုံးပွဲ ပြီး�
 
 # --- Burmese, incitement (authors not on the account list) --------------------
 for a, t in [
-    ("sample_nationalist_mm", "ကုလားတွေကို ဒီမြို့ထဲက မောင်းထုတ်ပစ်ရမယ်။"),
+    ("sample_nationalist_mm", "ကုလားတွေကို မန္တလေးမြို့ထဲက မောင်းထုတ်ပစ်ရမယ်။"),
     ("demo_purity_channel", "လူနည်းစုတွေကို သတ်ပစ်ကြ။"),
-    ("sample_nationalist_mm", "သူတို့ရွာကို မီးရှို့ပစ်ကြ။"),
-    ("demo_purity_channel", "ဒီပိုးမွှားတွေကို သုတ်သင်ရမယ်။"),
+    ("sample_nationalist_mm", "မုံရွာနားက သူတို့ရွာကို မီးရှို့ပစ်ကြ။"),
+    ("demo_purity_channel", "ဒီ လူ့အခွင့်အရေးကာကွယ်သူ ပိုးမွှားတွေကို သုတ်သင်ရမယ်။"),
     ("angry_patriot_88", "သူတို့ဟာ ပိုးမွှားတွေပဲ၊ လူမဟုတ်ဘူး။"),
-    ("demo_rumour_mill", "တက်ကြွလှုပ်ရှားသူ မင်း သေဖို့ပြင်ထား။"),
-    ("sample_nationalist_mm", "ဘင်္ဂါလီတွေကို ရခိုင်ကနေ မောင်းထုတ်ကြ။"),
+    ("demo_rumour_mill", "ဟားခါးက တက်ကြွလှုပ်ရှားသူ မင်း သေဖို့ပြင်ထား။"),
+    ("sample_nationalist_mm", "ဘင်္ဂါလီတွေကို ရခိုင်ပြည်နယ်ကနေ မောင်းထုတ်ကြ။"),
     ("demo_nationalist_page", "ကုလားတွေ ဒီနိုင်ငံမှာ နေခွင့်မရှိဘူး။"),
-    ("troll_account_42", "လူနည်းစုတွေ ပိုးမွှားတွေလိုပဲ ပွားများလာနေတယ်။"),
-    ("demo_purity_channel", "သူတို့ရဲ့ ဆိုင်တွေကို မီးရှို့ကြ။"),
+    ("troll_account_42", "ရန်ကုန်မှာ လူနည်းစုတွေ ပိုးမွှားတွေလိုပဲ ပွားများလာနေတယ်။"),
+    ("demo_purity_channel", "လားရှိုးက သူတို့ရဲ့ ဆိုင်တွေကို မီးရှို့ကြ။"),
     ("demo_rumour_mill", "ရွေးကောက်ပွဲ မဲလိမ်မှုကို လူနည်းစုတွေ စီစဉ်ခဲ့တာ။"),
-    ("demo_rumour_mill", "တက်ကြွလှုပ်ရှားသူရဲ့ နေအိမ်လိပ်စာ ရပြီ၊ အမှတ် ၀၀၊ ဥပမာလမ်း။"),
+    ("demo_rumour_mill", "တက်ကြွလှုပ်ရှားသူရဲ့ နေအိမ်လိပ်စာ ရပြီ၊ အမှတ် ၀၀၊ ဥပမာလမ်း၊ ပုသိမ်။"),
     ("sample_nationalist_mm", "ဒီကုလားတွေ အကုန်လုံးကို သတ်ပစ်ရမယ်။"),
 ]:
     add(a, "my", INCITE, t)
 
 # Zawgyi, incitement (ids listed in examples_test.go).
 add("sample_nationalist_mm", "my", INCITE, "ကုလားတွေကို သတ်ပစ်ကြ။", ZG)
-add("demo_rumour_mill", "my", INCITE, "လူနည်းစုတွေကို ဒီရွာက မောင်းထုတ်ရမယ်။", ZG)
+add("demo_rumour_mill", "my", INCITE, "လူနည်းစုတွေကို ကလေးမြို့က မောင်းထုတ်ရမယ်။", ZG)  # a township, in Zawgyi
 add("demo_purity_channel", "my", INCITE, "ဒီပိုးမွှားတွေရဲ့ အိမ်တွေကို မီးရှို့ပစ်ကြ။", ZG)
 
 # --- Burmese, from listed accounts --------------------------------------------
 for a, t in [
     ("sample_cement_co", "နမူနာ ဘိလပ်မြေ - အိမ်တိုင်းအတွက် ခိုင်မာသော အုတ်မြစ်။"),
     ("demo_bank_page", "ဒီလအတွင်း စုဆောင်းငွေစာရင်း ဖွင့်သူများအတွက် လက်ဆောင် ရှိပါသည်။"),
-    ("demo_doxx_channel", "ဒီသတင်းထောက်ရဲ့ နေအိမ်လိပ်စာ - အမှတ် ၀၀၊ နမူနာလမ်း၊ ဥပမာရပ်ကွက်။ သွားတွေ့လိုက်ကြ။"),
+    ("demo_doxx_channel", "ဒီသတင်းထောက်ရဲ့ နေအိမ်လိပ်စာ - အမှတ် ၀၀၊ နမူနာလမ်း၊ ဥပမာရပ်ကွက်၊ မော်လမြိုင်။ သွားတွေ့လိုက်ကြ။"),
     ("demo_patriot_news", "၂၀၂၀ ရွေးကောက်ပွဲမှာ မဲလိမ်မှုတွေ အများကြီး ရှိခဲ့တယ်၊ ဒါ အမှန်တရားပဲ။"),
     ("demo_patriot_news", "မင်္ဂလာနံနက်ခင်းပါ။ ယနေ့ သတင်းများကို ဆက်လက်ဖော်ပြပါမည်။"),
     ("demo_colonel_3", "လမ်းပြုပြင်မှု ပြီးစီး၍ ယနေ့မှစ၍ ပြန်လည်ဖွင့်လှစ်ပါပြီ။"),
-    ("demo_colonel_3", "ဘင်္ဂါလီတွေဟာ ပိုးမွှားတွေပဲ။"),
+    ("demo_colonel_3", "မောင်တောက ဘင်္ဂါလီတွေဟာ ပိုးမွှားတွေပဲ။"),
 ]:
     add(a, "my", LISTED, t)
 
