@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vigilhq/vigil/bus"
@@ -127,6 +129,31 @@ func distinct(vs []string) int {
 	return len(m)
 }
 
+// deadCounts reads vigil_deadletter_messages_total{role="classify"} by kind.
+func deadCounts(t *testing.T, g prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "vigil_deadletter_messages_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["role"] == "classify" {
+				out[labels["kind"]] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
+}
+
 func TestDeadLettersHeadersAndTruncation(t *testing.T) {
 	t.Parallel()
 	cfg := kafkatest.Cluster(t, 1)
@@ -134,8 +161,14 @@ func TestDeadLettersHeadersAndTruncation(t *testing.T) {
 	if err := bus.EnsureTopics(ctx, cfg, event.TopicDeadLetter); err != nil {
 		t.Fatal(err)
 	}
-	dl := bus.NewDeadLetters(cfg, "classify", nil)
+	reg := prometheus.NewRegistry()
+	dl := bus.NewDeadLetters(cfg, "classify", reg)
 	defer dl.Close()
+	// Every kind is counted from 0 before the first dead letter.
+	want0 := map[string]float64{"malformed": 0, "encoding": 0, "too_large": 0, "schema": 0, "invalid": 0}
+	if got := deadCounts(t, reg); !maps.Equal(got, want0) {
+		t.Errorf("dead letters before any: %v, want %v", got, want0)
+	}
 	big := make([]byte, 10<<20)
 	for i := range big {
 		big[i] = 'a'
@@ -146,6 +179,10 @@ func TestDeadLettersHeadersAndTruncation(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatal(err)
+	}
+	want1 := map[string]float64{"malformed": 1, "encoding": 0, "too_large": 1, "schema": 0, "invalid": 0}
+	if got := deadCounts(t, reg); !maps.Equal(got, want1) {
+		t.Errorf("dead letters after two: %v, want %v", got, want1)
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Brokers, Topic: event.TopicDeadLetter, Partition: 0, MaxWait: 100 * time.Millisecond})
 	defer r.Close()

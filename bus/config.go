@@ -1,7 +1,8 @@
 // Package bus is Vigil's Kafka plumbing, shared by the roles that read and
 // write the topics (ingest, classify, store): connection config, topic
-// creation, a batched writer, the at-least-once consumer loop, the
-// dead-letter writer and the embedded kfake broker used by `vigil run`.
+// creation, a batched writer, the at-least-once consumer loop and its
+// consumer-lag metrics, the dead-letter writer and the embedded kfake
+// broker used by `vigil run`.
 //
 // It imports event and github.com/segmentio/kafka-go; it never imports a
 // role, so the roles stay independent of one another.

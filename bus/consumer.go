@@ -65,10 +65,13 @@ type Consumer struct {
 	batches   prometheus.Counter
 	failures  prometheus.Counter
 	batchTime prometheus.Histogram
+	lag       *LagCollector // nil without a registry
 }
 
 // NewConsumer validates the config and returns a consumer; it connects
-// when Run is called. reg may be nil.
+// when Run is called. reg may be nil. With a registry the consumer also
+// registers a LagCollector for its group and topic, so every consumer role
+// reports vigil_<role>_consumer_lag_messages.
 func NewConsumer(cfg Config, cc ConsumerConfig, h Handler, log *slog.Logger, reg prometheus.Registerer) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s consumer: %w", cc.Role, err)
@@ -80,12 +83,23 @@ func NewConsumer(cfg Config, cc ConsumerConfig, h Handler, log *slog.Logger, reg
 	if log == nil {
 		log = slog.Default()
 	}
+	var lag *LagCollector
+	if reg != nil {
+		var err error
+		if lag, err = NewLagCollector(cfg, LagConfig{Role: cc.Role, Group: cc.Group, Topic: cc.Topic}, log); err != nil {
+			return nil, err
+		}
+		if err := reg.Register(lag); err != nil {
+			return nil, fmt.Errorf("%s consumer: register lag metrics: %w", cc.Role, err)
+		}
+	}
 	log = log.With("role", cc.Role, "group", cc.Group, "topic", cc.Topic)
 	f := promauto.With(reg)
 	return &Consumer{
 		cc:  cc,
 		h:   h,
 		log: log,
+		lag: lag,
 		rc: kafka.ReaderConfig{
 			Brokers:           cfg.Brokers,
 			GroupID:           cc.Group,
@@ -131,6 +145,9 @@ func NewConsumer(cfg Config, cc ConsumerConfig, h Handler, log *slog.Logger, reg
 // handled is redelivered needlessly.
 func (c *Consumer) Run(ctx context.Context) error {
 	r := kafka.NewReader(c.rc)
+	if c.lag != nil {
+		defer c.lag.Close()
+	}
 	defer func() {
 		if err := r.Close(); err != nil {
 			c.log.Warn("close reader", "err", err)

@@ -59,8 +59,16 @@ func NewDeadLetters(cfg Config, role string, reg prometheus.Registerer) *DeadLet
 			count = are.ExistingCollector.(*prometheus.CounterVec)
 		}
 	}
+	// Every kind starts at 0, so that the series exist (for dashboards and
+	// alerts) before the first dead letter.
+	for _, kind := range deadKinds {
+		count.WithLabelValues(role, kind)
+	}
 	return &DeadLetters{role: role, w: NewWriter(cfg, event.TopicDeadLetter), count: count}
 }
+
+// deadKinds are the kinds of reason a dead letter can have.
+var deadKinds = []string{event.KindMalformed, event.KindEncoding, event.KindTooLarge, event.KindSchema, event.KindInvalid}
 
 // Send writes the dead messages and waits for their acknowledgement.
 func (d *DeadLetters) Send(ctx context.Context, dead ...Dead) error {
