@@ -60,7 +60,7 @@ type Verdict struct {
 	Lexicon string `json:"lexicon"`
 	// LexiconHash is "sha256:" and the hex SHA-256 of everything the
 	// classifier was compiled from (each lexicon, account, domain and brand
-	// list, in load order): it changes whenever any of them is edited, even
+	// list and gazetteer, in load order): it changes whenever any of them is edited, even
 	// when a version string is not, so two verdicts with the same hash were
 	// judged by exactly the same data.
 	LexiconHash string `json:"lexicon_hash,omitempty"`
