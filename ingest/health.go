@@ -90,9 +90,19 @@ func (h *Health) state(source string) *SourceHealth {
 		s = &SourceHealth{Source: source}
 		h.sources[source] = s
 		h.failing.WithLabelValues(source).Set(0)
+		// Counters start at 0, so that their series exist (for rates,
+		// dashboards and alerts) before the first round or error.
+		h.polls.WithLabelValues(source, "ok")
+		h.polls.WithLabelValues(source, "error")
+		for _, kind := range fetchKinds {
+			h.errs.WithLabelValues(source, kind)
+		}
 	}
 	return s
 }
+
+// fetchKinds are the kinds of failed fetch.
+var fetchKinds = []string{KindRateLimited, KindServer, KindClient, KindAuth, KindNetwork, KindMalformed, KindBlocked}
 
 // Register makes a source known before its first round, so that a source
 // that never succeeds is visible (its last success stays 0).
