@@ -153,7 +153,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Ready() // make the channel before anyone waits on it
 	m.Registry = prometheus.NewRegistry()
 	reg := m.Registry
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "vigil", Name: "build_info",
+			Help:        "Always 1: the Vigil version and the roles this process runs (all, ingest, classify, store or api).",
+			ConstLabels: prometheus.Labels{"version": version(), "target": m.Target},
+		}, func() float64 { return 1 }))
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
