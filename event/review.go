@@ -76,9 +76,12 @@ type QueueFilter struct {
 	Platform string `json:"platform,omitempty"`
 	// List keeps flags raised or marked by this account list.
 	List string `json:"list,omitempty"`
-	// Region keeps flags with this tag (a place, a target group: the
-	// lexicon's context categories).
-	Region   string    `json:"region,omitempty"`
+	// Region keeps flags whose post names a place in this gazetteer
+	// region (one of Flag.Regions, such as "sagaing").
+	Region string `json:"region,omitempty"`
+	// Group keeps flags whose post names this target group (one of
+	// Flag.Groups, such as "journalists").
+	Group    string    `json:"group,omitempty"`
 	MinScore float64   `json:"min_score,omitempty"`
 	Since    time.Time `json:"since,omitzero"`
 	Until    time.Time `json:"until,omitzero"`

@@ -62,9 +62,12 @@ type FlagFilter struct {
 	Status   string
 	AuthorID string
 	// List keeps flags with a hit on this account list; Region keeps
-	// flags with this tag (a context category: a place, a target group).
+	// flags whose post names a place in this gazetteer region (one of
+	// Flag.Regions, such as "sagaing"); Group keeps flags whose post names
+	// this target group (one of Flag.Groups, such as "journalists").
 	List     string
 	Region   string
+	Group    string
 	MinScore float64
 	// Since (inclusive) and Until (exclusive) bound the flags' creation.
 	Since time.Time
