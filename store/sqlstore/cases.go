@@ -289,8 +289,8 @@ ORDER BY platform, account_id`, []any{id})
 	}
 
 	rows, err = tx.query(ctx, `SELECT f.id, f.platform, f.post_id, f.author_id, f.handle, f.score,
-	f.categories, f.tags, f.matches, f.lists, f.lexicon, f.pipeline, `+statusAsRead+`, f.created_at,
-	f.post_created_at, cf.added_at, cf.added_by
+	f.categories, f.tags, f.target_groups, f.regions, f.places, f.matches, f.lists, f.lexicon,
+	f.pipeline, `+statusAsRead+`, f.created_at, f.post_created_at, cf.added_at, cf.added_by
 FROM case_flags cf JOIN flags f ON f.id = cf.flag_id
 WHERE cf.case_id = ? ORDER BY f.id DESC`, encodeTime(tx.now), id)
 	if err != nil {
@@ -300,7 +300,8 @@ WHERE cf.case_id = ? ORDER BY f.id DESC`, encodeTime(tx.now), id)
 		var cf event.CaseFlag
 		fl := &cf.Flag
 		if err := rows.Scan(&fl.ID, &fl.Platform, &fl.PostID, &fl.AuthorID, &fl.Handle, &fl.Score,
-			jsonColumn{&fl.Categories}, jsonColumn{&fl.Tags}, jsonColumn{&fl.Matches}, jsonColumn{&fl.Lists},
+			jsonColumn{&fl.Categories}, jsonColumn{&fl.Tags}, jsonColumn{&fl.Groups}, jsonColumn{&fl.Regions},
+			jsonColumn{&fl.Places}, jsonColumn{&fl.Matches}, jsonColumn{&fl.Lists},
 			&fl.Lexicon, &fl.Pipeline, &fl.Status, timeColumn{&fl.CreatedAt}, timeColumn{&fl.PostCreatedAt},
 			timeColumn{&cf.AddedAt}, &cf.AddedBy); err != nil {
 			rows.Close()

@@ -306,6 +306,18 @@ func checkNoNUL(v *event.Verdict) error {
 			return event.Errorf(event.EINVALID, "post %s: a category holds a NUL character, which PostgreSQL text cannot store", p.Ref())
 		}
 	}
+	// Stored as JSON text, where a NUL is \u0000, which the region
+	// filter's json_array_elements_text cannot turn back into text.
+	for _, ids := range []struct {
+		name string
+		ids  []string
+	}{{"target group", v.Groups}, {"region", v.Regions}, {"place", v.Places}} {
+		for _, id := range ids.ids {
+			if strings.IndexByte(id, 0) >= 0 {
+				return event.Errorf(event.EINVALID, "post %s: a %s holds a NUL character, which PostgreSQL text cannot store", p.Ref(), ids.name)
+			}
+		}
+	}
 	for _, l := range v.Lists {
 		if strings.IndexByte(l.List, 0) >= 0 {
 			return event.Errorf(event.EINVALID, "post %s: a list name holds a NUL character, which PostgreSQL text cannot store", p.Ref())

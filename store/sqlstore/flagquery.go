@@ -51,7 +51,8 @@ const statusAsRead = `CASE WHEN f.status = 'claimed' AND f.lease_until <= ? THEN
 // flagColumns selects a flag of flags f for scanFlag; its three arguments
 // are the read time.
 const flagColumns = `f.id, f.platform, f.post_id, f.author_id, f.handle, f.score,
-	f.categories, f.tags, f.matches, f.lists, f.lexicon, f.pipeline, ` + statusAsRead + `,
+	f.categories, f.tags, f.target_groups, f.regions, f.places, f.matches, f.lists, f.lexicon,
+	f.pipeline, ` + statusAsRead + `,
 	f.created_at, f.post_created_at,
 	CASE WHEN f.status = 'claimed' AND f.lease_until > ? THEN f.claimed_by END,
 	CASE WHEN f.status = 'claimed' AND f.lease_until > ? THEN f.lease_until END`
@@ -63,7 +64,8 @@ func flagColumnArgs(now any) []any { return []any{now, now, now} }
 func scanFlag(rows interface{ Scan(...any) error }, fl *event.Flag, more ...any) error {
 	var claimedBy sql.NullString
 	err := rows.Scan(append([]any{&fl.ID, &fl.Platform, &fl.PostID, &fl.AuthorID, &fl.Handle, &fl.Score,
-		jsonColumn{&fl.Categories}, jsonColumn{&fl.Tags}, jsonColumn{&fl.Matches}, jsonColumn{&fl.Lists},
+		jsonColumn{&fl.Categories}, jsonColumn{&fl.Tags}, jsonColumn{&fl.Groups}, jsonColumn{&fl.Regions},
+		jsonColumn{&fl.Places}, jsonColumn{&fl.Matches}, jsonColumn{&fl.Lists},
 		&fl.Lexicon, &fl.Pipeline, &fl.Status, timeColumn{&fl.CreatedAt}, timeColumn{&fl.PostCreatedAt},
 		&claimedBy, timeColumn{&fl.LeaseExpiresAt}}, more...)...)
 	fl.ClaimedBy = claimedBy.String
@@ -173,8 +175,12 @@ func (q *flagQuery) build(d *dialect) (string, []any) {
 		args = append(args, f.List)
 	}
 	if f.Region != "" {
-		where = append(where, jsonContains(d, "f.tags", ""))
+		where = append(where, jsonContains(d, "f.regions", ""))
 		args = append(args, f.Region)
+	}
+	if f.Group != "" {
+		where = append(where, jsonContains(d, "f.target_groups", ""))
+		args = append(args, f.Group)
 	}
 	if f.MinScore > 0 {
 		where = append(where, "f.score >= ?")

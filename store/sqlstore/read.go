@@ -222,10 +222,12 @@ func eachRow(ctx context.Context, tx *tx, query string, args []any, fn func(k [2
 // ListFlags returns a page of flags in f.Sort's order (newest first, by
 // id, by default) and the cursor of the next page: the last id of this
 // page when the page is full and more flags follow, else 0. A category
-// filter matches one category exactly, list and region (a tag) one
-// element of the flag's lists and tags. A status filter is the status as
-// read: a claim whose lease lapsed reads as the status it was claimed
-// from (flagquery.go). Decided flags carry their latest decision.
+// filter matches one category exactly, list one element of the flag's
+// lists, region one of the gazetteer regions its post names (the
+// verdict's Regions; before migration 0010 region matched a tag) and
+// group one of the target groups it names (the verdict's Groups). A
+// status filter is the status as read: a claim whose lease lapsed reads
+// as the status it was claimed from (flagquery.go). Decided flags carry their latest decision.
 func (s *Store) ListFlags(ctx context.Context, f event.FlagFilter) ([]event.Flag, int64, error) {
 	limit, err := pageLimit(f.Limit, DefaultFlagLimit, MaxFlagLimit)
 	if err != nil {

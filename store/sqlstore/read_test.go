@@ -149,7 +149,8 @@ func TestListFlagsContent(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db testDB) {
 		s := db.open(t)
-		v := newVerdict("x", "1", "7", 0, flagged("hate", "incitement"), onLists("watch"), withHandle("example_account_7"))
+		v := newVerdict("x", "1", "7", 0, flagged("hate", "incitement"), onLists("watch"), withHandle("example_account_7"),
+			naming([]string{"journalists"}, []string{"sagaing"}, []string{"monywa", "sagaing"}))
 		write(t, s, v)
 		fs, _, err := s.ListFlags(context.Background(), event.FlagFilter{})
 		if err != nil || len(fs) != 1 {
@@ -157,7 +158,8 @@ func TestListFlagsContent(t *testing.T) {
 		}
 		want := event.Flag{
 			ID: fs[0].ID, Platform: "x", PostID: "1", AuthorID: "7", Handle: "example_account_7",
-			Score: v.Score, Categories: v.Categories, Tags: v.Tags, Matches: v.Matches, Lists: v.Lists,
+			Score: v.Score, Categories: v.Categories, Tags: v.Tags, Groups: v.Groups, Regions: v.Regions, Places: v.Places,
+			Matches: v.Matches, Lists: v.Lists,
 			Lexicon: v.Lexicon, Pipeline: v.Pipeline, Status: event.StatusPending,
 			CreatedAt: v.ClassifiedAt, PostCreatedAt: v.Post.CreatedAt,
 		}

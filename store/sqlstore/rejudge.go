@@ -22,7 +22,8 @@ import (
 // new verdict:
 //
 //   - flagged now: the flag is created, or its score, categories, tags,
-//     matches and lists are updated (its review status is kept);
+//     target groups, regions, places, matches and lists are updated (its
+//     review status is kept);
 //   - no longer flagged: a flag still pending review is deleted, so that
 //     it leaves the queue; a flag a monitor has claimed or decided on
 //     (any status other than pending) is kept as it was reviewed, with
@@ -174,9 +175,11 @@ func rejudgeFlag(ctx context.Context, tx *tx, k postKey, old *current, r *verdic
 	}
 	switch {
 	case v.Flagged && exists:
-		_, err := tx.exec(ctx, `UPDATE flags SET score = ?, categories = ?, tags = ?, matches = ?,
-	lists = ?, lexicon = ?, lexicon_hash = ?, pipeline = ?, unflagged_at = NULL WHERE id = ?`,
-			v.Score, r.categories, r.tags, r.matches, r.lists, v.Lexicon, v.LexiconHash, v.Pipeline, id)
+		_, err := tx.exec(ctx, `UPDATE flags SET score = ?, categories = ?, tags = ?, target_groups = ?,
+	regions = ?, places = ?, matches = ?, lists = ?, lexicon = ?, lexicon_hash = ?, pipeline = ?,
+	unflagged_at = NULL WHERE id = ?`,
+			v.Score, r.categories, r.tags, r.groups, r.regions, r.places, r.matches, r.lists,
+			v.Lexicon, v.LexiconHash, v.Pipeline, id)
 		if err != nil {
 			return fmt.Errorf("update flag %d: %w", id, err)
 		}
@@ -186,7 +189,8 @@ func rejudgeFlag(ctx context.Context, tx *tx, k postKey, old *current, r *verdic
 	case v.Flagged:
 		p := &v.Post
 		args := []any{k.platform, k.id, old.authorID, p.Author.Handle, v.Score, r.categories, r.tags,
-			r.matches, r.lists, v.Lexicon, v.LexiconHash, v.Pipeline, encodeTime(at), r.createdAt}
+			r.groups, r.regions, r.places, r.matches, r.lists, v.Lexicon, v.LexiconHash, v.Pipeline,
+			encodeTime(at), r.createdAt}
 		err := tx.queryValues(ctx, &insertFlags, args, func(rs *sql.Rows) error {
 			var pl, pid string
 			return rs.Scan(&id, &pl, &pid)

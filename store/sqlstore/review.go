@@ -151,7 +151,7 @@ func (r *Review) Claim(ctx context.Context, reviewer string, limit int, f event.
 		sort = event.SortSeverity
 	}
 	ff := event.FlagFilter{Platform: f.Platform, Category: f.Category, List: f.List, Region: f.Region,
-		MinScore: f.MinScore, Since: f.Since, Until: f.Until, Sort: sort}
+		Group: f.Group, MinScore: f.MinScore, Since: f.Since, Until: f.Until, Sort: sort}
 	if err := checkFlagFilter(&ff); err != nil {
 		return event.Claim{}, err
 	}

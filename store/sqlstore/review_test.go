@@ -36,7 +36,8 @@ func reviewFixture(tb testing.TB, db testDB, n int) *Store {
 		}
 		opts := []option{flagged(cat), withScore(float64(i%7 + 1))}
 		if i%3 == 0 {
-			opts = append(opts, withTags("place", "target_group"))
+			opts = append(opts, withTags("place", "target_group"),
+				naming([]string{"journalists"}, []string{"sagaing"}, []string{"monywa", "sagaing"}))
 		}
 		if i%5 == 0 {
 			opts = append(opts, onLists("watch"))
@@ -364,16 +365,18 @@ func TestReviewQueueFilters(t *testing.T) {
 			{"list", event.QueueFilter{List: "watch"}, func(f event.Flag) bool {
 				return slices.ContainsFunc(f.Lists, func(l event.ListHit) bool { return l.List == "watch" })
 			}},
-			{"region", event.QueueFilter{Region: "place"}, func(f event.Flag) bool { return slices.Contains(f.Tags, "place") }},
-			{"region matches whole tags", event.QueueFilter{Region: "plac"}, func(event.Flag) bool { return false }},
+			{"region", event.QueueFilter{Region: "sagaing"}, func(f event.Flag) bool { return slices.Contains(f.Regions, "sagaing") }},
+			{"region matches whole ids", event.QueueFilter{Region: "saga"}, func(event.Flag) bool { return false }},
+			{"region is not a tag", event.QueueFilter{Region: "place"}, func(event.Flag) bool { return false }},
+			{"group", event.QueueFilter{Group: "journalists"}, func(f event.Flag) bool { return slices.Contains(f.Groups, "journalists") }},
 			{"min score", event.QueueFilter{MinScore: 6}, func(f event.Flag) bool { return f.Score >= 6 }},
 			{"since and until", event.QueueFilter{Since: t0.Add(16 * time.Minute), Until: t0.Add(26 * time.Minute)},
 				func(f event.Flag) bool {
 					return !f.CreatedAt.Before(t0.Add(16*time.Minute)) && f.CreatedAt.Before(t0.Add(26*time.Minute))
 				}},
-			{"everything at once", event.QueueFilter{Category: "hate", Platform: "x", Region: "place", MinScore: 2},
+			{"everything at once", event.QueueFilter{Category: "hate", Platform: "x", Region: "sagaing", MinScore: 2},
 				func(f event.Flag) bool {
-					return slices.Contains(f.Categories, "hate") && f.Platform == "x" && slices.Contains(f.Tags, "place") && f.Score >= 2
+					return slices.Contains(f.Categories, "hate") && f.Platform == "x" && slices.Contains(f.Regions, "sagaing") && f.Score >= 2
 				}},
 		} {
 			var want []int64
@@ -463,7 +466,10 @@ func TestListFlagsFiltersAndSorts(t *testing.T) {
 			{"list, newest", event.FlagFilter{List: "watch"}, func(f event.Flag) bool {
 				return slices.ContainsFunc(f.Lists, func(l event.ListHit) bool { return l.List == "watch" })
 			}, nil},
-			{"region", event.FlagFilter{Region: "target_group"}, func(f event.Flag) bool { return slices.Contains(f.Tags, "target_group") }, nil},
+			{"region", event.FlagFilter{Region: "sagaing"}, func(f event.Flag) bool { return slices.Contains(f.Regions, "sagaing") }, nil},
+			{"group, age", event.FlagFilter{Group: "journalists", Sort: event.SortAge},
+				func(f event.Flag) bool { return slices.Contains(f.Groups, "journalists") },
+				func(a, b event.Flag) bool { return a.ID < b.ID }},
 			{"min score, severity", event.FlagFilter{MinScore: 3.5, Sort: event.SortSeverity},
 				func(f event.Flag) bool { return f.Score >= 3.5 },
 				func(a, b event.Flag) bool { return a.Score > b.Score || a.Score == b.Score && a.ID < b.ID }},

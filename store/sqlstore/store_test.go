@@ -320,6 +320,13 @@ func TestPostgresRefusesNUL(t *testing.T) {
 	if !errors.As(err, &bad) || bad.Index != 1 || !strings.Contains(err.Error(), "text holds a NUL") {
 		t.Fatalf("err %v, want a *BadVerdictError for verdict 1's text", err)
 	}
+	// In a region id it would break the region filter's reading of
+	// every flag.
+	vs[1] = newVerdict("x", "2", "1", 1, flagged("hate"), naming(nil, []string{"saga\x00ing"}, nil))
+	err = s.WriteVerdicts(context.Background(), vs)
+	if !errors.As(err, &bad) || bad.Index != 1 || !strings.Contains(err.Error(), "a region holds a NUL") {
+		t.Fatalf("err %v, want a *BadVerdictError for verdict 1's region", err)
+	}
 	write(t, s, vs[0])
 }
 

@@ -95,8 +95,10 @@ type verdictRow struct {
 	capturedAt   any
 	classifiedAt any
 	verdict      string // the verdict without its post, as JSON
-	// The JSON arrays of the flag's and the history's columns.
+	// The JSON arrays of the flag's and the history's columns; groups,
+	// regions and places are the flag's alone.
 	categories, tags, matches, lists string
+	groups, regions, places          string
 	// key is the verdict's key in verdict_history.
 	key historyKey
 }
@@ -161,7 +163,8 @@ func encodeVerdict(v *event.Verdict, r *verdictRow) error {
 	}
 	r.verdict = string(b)
 	err = errors.Join(jsonArray(&r.categories, v.Categories), jsonArray(&r.tags, v.Tags),
-		jsonArray(&r.matches, v.Matches), jsonArray(&r.lists, v.Lists))
+		jsonArray(&r.matches, v.Matches), jsonArray(&r.lists, v.Lists),
+		jsonArray(&r.groups, v.Groups), jsonArray(&r.regions, v.Regions), jsonArray(&r.places, v.Places))
 	if err != nil {
 		return event.Errorf(event.EINVALID, "post %s: verdict cannot be encoded: %v", p.Ref(), err)
 	}
@@ -199,8 +202,9 @@ var insertPosts = valuesSQL{
 
 var insertFlags = valuesSQL{
 	head: `INSERT INTO flags (platform, post_id, author_id, handle, score, categories, tags,
-	matches, lists, lexicon, lexicon_hash, pipeline, created_at, post_created_at)`,
-	cols: 14,
+	target_groups, regions, places, matches, lists, lexicon, lexicon_hash, pipeline, created_at,
+	post_created_at)`,
+	cols: 17,
 	tail: `RETURNING id, platform, post_id`,
 }
 
@@ -414,8 +418,8 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 			created = tx.now
 		}
 		args = append(args, p.Platform, p.ID, p.Author.ID, p.Author.Handle, v.Score,
-			r.categories, r.tags, r.matches, r.lists, v.Lexicon, v.LexiconHash, v.Pipeline,
-			encodeTime(created), r.createdAt)
+			r.categories, r.tags, r.groups, r.regions, r.places, r.matches, r.lists, v.Lexicon,
+			v.LexiconHash, v.Pipeline, encodeTime(created), r.createdAt)
 	}
 	flagIDs := map[postKey]int64{}
 	err = tx.queryValues(ctx, &insertFlags, args, func(rs *sql.Rows) error {
