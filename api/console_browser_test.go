@@ -74,3 +74,40 @@ func TestConsoleBrowser(t *testing.T) {
 func poll(b *browsertest.Browser, expr string) {
 	browsertest.Get(b, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(5*time.Second)))
 }
+
+// TestConsoleChipsAccessible: the regions and target groups a post names
+// show as chips on the queue and on the post page, each chip saying its
+// kind in words, and both pages pass the accessibility check with them
+// (names, contrast, focus order) and fit 375 px.
+func TestConsoleChipsAccessible(t *testing.T) {
+	e := consoleFixture(t)
+	b := browsertest.New(t, browsertest.Timeout(90*time.Second))
+	b.Navigate(e.f.srv.URL + "/")
+	b.Run(
+		chromedp.SendKeys(chromedp.CSS("#token"), e.secrets[event.RoleMonitor]),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#flag-10 .chips")),
+	)
+	for _, page := range []struct{ name, path, chips string }{
+		{"queue", "/queue", "#flag-10 .chips"},
+		{"post", "/posts/x/p10", ".chips"},
+	} {
+		b.Navigate(e.f.srv.URL + page.path)
+		b.Run(chromedp.WaitVisible(chromedp.CSS(page.chips)))
+		got := browsertest.Get(b, chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll("`+page.chips+` li")].map(li => li.textContent)`))
+		if strings.Join(got, "|") != "Region: sagaing|Group: journalists" {
+			t.Errorf("%s: chips %q, want Region: sagaing and Group: journalists", page.name, got)
+		}
+		if label := browsertest.Get(b, chromedp.Evaluate[string](`document.querySelector("`+page.chips+`").getAttribute("aria-label")`)); label == "" {
+			t.Errorf("%s: the chips' list has no name", page.name)
+		}
+		browsertest.RequireAccessible(t, b)
+		b.Run(chromedp.EmulateViewport(375, 800))
+		if wide := browsertest.Get(b, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
+			b.Screenshot(page.name + "-chips-375")
+			t.Errorf("%s: the page scrolls sideways at 375 px", page.name)
+		}
+		b.Run(chromedp.EmulateViewport(1280, 900))
+	}
+}

@@ -180,15 +180,15 @@ type queueData struct {
 // claimForm is the claim form's values, as given in the query (to keep
 // them between claims).
 type claimForm struct {
-	Limit                                            int
-	Category, Platform, List, Region, MinScore, Sort string
-	Since, Until, Status                             string
+	Limit                                                   int
+	Category, Platform, List, Region, Group, MinScore, Sort string
+	Since, Until, Status                                    string
 }
 
 func (f claimForm) query() string {
 	v := url.Values{}
 	for k, x := range map[string]string{"category": f.Category, "platform": f.Platform, "list": f.List,
-		"region": f.Region, "min_score": f.MinScore, "since": f.Since, "until": f.Until, "status": f.Status, "sort": f.Sort} {
+		"region": f.Region, "group": f.Group, "min_score": f.MinScore, "since": f.Since, "until": f.Until, "status": f.Status, "sort": f.Sort} {
 		if x != "" {
 			v.Set(k, x)
 		}
@@ -203,9 +203,10 @@ func (f claimForm) query() string {
 // into the queue's request, checked as the JSON route checks it.
 func readClaimForm(v url.Values, p Principal) (claimForm, event.ClaimRequest, error) {
 	f := claimForm{Category: v.Get("category"), Platform: v.Get("platform"), List: v.Get("list"), Region: v.Get("region"),
-		MinScore: v.Get("min_score"), Since: v.Get("since"), Until: v.Get("until"), Status: v.Get("status"), Sort: v.Get("sort")}
+		Group: v.Get("group"), MinScore: v.Get("min_score"), Since: v.Get("since"), Until: v.Get("until"), Status: v.Get("status"),
+		Sort: v.Get("sort")}
 	req := event.ClaimRequest{Sort: f.Sort}
-	req.Category, req.Platform, req.List, req.Region, req.Status = f.Category, f.Platform, f.List, f.Region, f.Status
+	req.Category, req.Platform, req.List, req.Region, req.Group, req.Status = f.Category, f.Platform, f.List, f.Region, f.Group, f.Status
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil {
@@ -325,7 +326,7 @@ func queueNotice(q url.Values) string {
 
 // handleQueuePage is GET /queue (monitor).
 func (s *Server) handleQueuePage(w http.ResponseWriter, r *http.Request) {
-	q := parseQuery(r, "category", "platform", "list", "region", "min_score", "since", "until", "status", "sort",
+	q := parseQuery(r, "category", "platform", "list", "region", "group", "min_score", "since", "until", "status", "sort",
 		"limit", "done", "n", "failed")
 	if q.err != nil {
 		s.renderError(w, r, q.err)

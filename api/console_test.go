@@ -126,11 +126,16 @@ func consoleFixture(tb testing.TB, edit ...func(*api.Deps)) *consoleEnv {
 					Start: start, End: start + len(c.term), Transforms: []string{"invisible"}}},
 				Status: event.StatusClaimed, ClaimedBy: c.by, LeaseExpiresAt: time.Now().Add(9 * time.Minute),
 				CreatedAt: leaseEnd.Add(-time.Duration(c.id) * time.Hour), PostCreatedAt: leaseEnd.Add(-time.Duration(c.id) * 24 * time.Hour)}
+			if c.id == 10 {
+				// The post names a township of Sagaing and journalists.
+				fl.Groups, fl.Regions, fl.Places = []string{"journalists"}, []string{"sagaing"}, []string{"monywa"}
+			}
 			claimed = append(claimed, fl)
 			p := event.Post{Platform: "x", ID: post, Author: event.Author{ID: "44", Handle: "someone"}, Text: c.text,
 				URL: "https://x.example/someone/status/" + post, CreatedAt: fl.PostCreatedAt, CapturedAt: fl.PostCreatedAt}
 			m.posts["x/"+post] = &event.StoredPost{Post: p, FlagID: c.id, StoredAt: fl.CreatedAt,
 				Verdict: &event.Verdict{Post: p, Flagged: true, Score: fl.Score, Categories: fl.Categories, Matches: fl.Matches,
+					Groups: fl.Groups, Regions: fl.Regions, Places: fl.Places,
 					Lists: []event.ListHit{{List: "military-proxies", Note: "synthetic list"}}, Lexicon: "example@2026-11-26", Pipeline: "test"}}
 		}
 		m.flags = append(claimed, m.flags...)
@@ -538,20 +543,34 @@ func TestConsoleQueue(t *testing.T) {
 	if strings.Contains(page, "escalated (second review)") {
 		t.Error("a monitor is offered the escalated queue")
 	}
+	// The regions and target groups the post names, as labelled chips,
+	// on the flag whose post names them and no other.
+	chips := `<ul class="chips" aria-label="Regions and target groups the post names">` +
+		`<li class="chip chip-region"><span class="chip-kind">Region:</span> sagaing</li>` +
+		`<li class="chip chip-group"><span class="chip-kind">Group:</span> journalists</li></ul>`
+	if at := strings.Index(page, chips); at < i10 || strings.Count(page, `class="chips"`) != 1 {
+		t.Errorf("the queue page shows the chips %d times, at %d; want once, in flag 10 (at %d)", strings.Count(page, `class="chips"`), at, i10)
+	}
+	if !strings.Contains(page, `<label for="c-region">Region`) {
+		t.Error("the claim form has no region filter")
+	}
 
 	// Claim with filters: the queue gets them, the page keeps them.
 	resp, _ := c.post(t, "/queue/claim", url.Values{"limit": {"2"}, "category": {"hate"}, "min_score": {"2.5"},
-		"since": {"2026-11-01T08:00"}, "sort": {"age"}, "status": {"pending"}}, nil)
-	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "done=claimed&n=2") || !strings.Contains(loc, "category=hate") {
+		"since": {"2026-11-01T08:00"}, "sort": {"age"}, "status": {"pending"}, "region": {"sagaing"}, "group": {"journalists"}}, nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "done=claimed&n=2") ||
+		!strings.Contains(loc, "category=hate") || !strings.Contains(loc, "region=sagaing") || !strings.Contains(loc, "group=journalists") {
 		t.Fatalf("claim: %d to %q", resp.StatusCode, loc)
 	}
 	last := e.review.claims[len(e.review.claims)-1]
-	wantFilter := event.QueueFilter{Category: "hate", MinScore: 2.5, Since: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), Status: "pending"}
+	wantFilter := event.QueueFilter{Category: "hate", Region: "sagaing", Group: "journalists", MinScore: 2.5, Since: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), Status: "pending"}
 	if last.reviewer != e.pseudonyms[event.RoleMonitor] || last.limit != 2 || last.sort != "age" || last.filter != wantFilter {
 		t.Errorf("claim call %+v, want the monitor's pseudonym, 2, age and %+v", last, wantFilter)
 	}
-	if page := c.page(t, resp.Header.Get("Location"), http.StatusOK); !strings.Contains(page, "Claimed 2 flags.") || !strings.Contains(page, `id="c-category" name="category" value="hate"`) {
-		t.Error("after a claim the page neither says so nor keeps the filter")
+	if page := c.page(t, resp.Header.Get("Location"), http.StatusOK); !strings.Contains(page, "Claimed 2 flags.") ||
+		!strings.Contains(page, `id="c-category" name="category" value="hate"`) || !strings.Contains(page, `id="c-region" name="region" value="sagaing"`) ||
+		!strings.Contains(page, `id="c-group" name="group" value="journalists"`) {
+		t.Error("after a claim the page neither says so nor keeps the filters")
 	}
 	for _, bad := range []url.Values{{"status": {"escalated"}}, {"limit": {"101"}}, {"sort": {"random"}}, {"since": {"yesterday"}}} {
 		if resp, body := c.post(t, "/queue/claim", bad, nil); resp.StatusCode/100 != 4 || !strings.Contains(body, `class="problem"`) {
@@ -694,10 +713,15 @@ func TestConsolePages(t *testing.T) {
 	// normalised text; why it was flagged; the account's other flags.
 	page := viewer.page(t, "/posts/x/p10", http.StatusOK)
 	for _, want := range []string{`<mark title="t10 dehumanisation">ကုလား</mark>`, "holds 1 invisible characters", "military-proxies: synthetic list",
-		"<td>t10</td><td>dehumanisation</td>", "invisible</td>", `href="/posts/x/p11"`, "https://x.example/someone/status/p10", "<strong>claimed</strong>"} {
+		"<td>t10</td><td>dehumanisation</td>", "invisible</td>", `href="/posts/x/p11"`, "https://x.example/someone/status/p10", "<strong>claimed</strong>",
+		`<li class="chip chip-region"><span class="chip-kind">Region:</span> sagaing</li>`,
+		`<li class="chip chip-group"><span class="chip-kind">Group:</span> journalists</li>`, "Places named: monywa"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the post page lacks %s", want)
 		}
+	}
+	if page := viewer.page(t, "/posts/x/p11", http.StatusOK); strings.Contains(page, `class="chips"`) || strings.Contains(page, "Places named") {
+		t.Error("the page of a post that names no region or group shows chips")
 	}
 	page = viewer.page(t, "/posts/x/p10?view=invisible", http.StatusOK)
 	if !strings.Contains(page, `ကုလား</mark><span class="invisible">⟨ZWSP⟩</span>တွေ`) {

@@ -101,7 +101,7 @@ type flagsResponse struct {
 
 // handleFlags serves GET /api/v1/flags.
 func (s *Server) handleFlags(w http.ResponseWriter, r *http.Request) {
-	q := parseQuery(r, "platform", "category", "status", "author", "list", "region", "min_score",
+	q := parseQuery(r, "platform", "category", "status", "author", "list", "region", "group", "min_score",
 		"since", "until", "sort", "limit", "after")
 	f := event.FlagFilter{
 		Platform: q.string("platform"),
@@ -111,6 +111,7 @@ func (s *Server) handleFlags(w http.ResponseWriter, r *http.Request) {
 		AuthorID: q.string("author"),
 		List:     q.string("list"),
 		Region:   q.string("region"),
+		Group:    q.string("group"),
 		MinScore: q.score("min_score"),
 		Since:    q.rfc3339("since"),
 		Until:    q.rfc3339("until"),

@@ -511,3 +511,19 @@ func TestAccountsCursor(t *testing.T) {
 		checkError(t, body, event.EINVALID, "cursor")
 	}
 }
+
+// TestFlagsNamedPlaces: a flag's target groups, regions and places reach
+// the JSON as the store gave them, and are left out when there are none.
+func TestFlagsNamedPlaces(t *testing.T) {
+	f := newFixture(t)
+	f.store.edit(func(m *memStore) {
+		m.flags[0].Groups, m.flags[0].Regions, m.flags[0].Places = []string{"journalists"}, []string{"sagaing"}, []string{"monywa", "sagaing"}
+	})
+	body := string(f.getJSON(t, "/api/v1/flags?limit=2", http.StatusOK, nil))
+	if !strings.Contains(body, `"groups":["journalists"],"regions":["sagaing"],"places":["monywa","sagaing"]`) {
+		t.Errorf("the first flag lacks what its post names: %s", body)
+	}
+	if strings.Count(body, `"regions"`) != 1 {
+		t.Errorf("a flag naming no region has a regions field: %s", body)
+	}
+}

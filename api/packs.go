@@ -60,7 +60,7 @@ type packMetrics struct {
 
 func newPackMetrics(reg prometheus.Registerer) *packMetrics {
 	f := promauto.With(reg)
-	return &packMetrics{
+	m := &packMetrics{
 		exported: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "vigil", Subsystem: "api", Name: "packs_exported_total",
 			Help: "Evidence packs exported, by platform profile and kind of subject (account or case).",
@@ -76,6 +76,14 @@ func newPackMetrics(reg prometheus.Registerer) *packMetrics {
 			Buckets: []float64{1, 10, 100, 1000, 10000, 50000},
 		}),
 	}
+	// Every profile and kind of subject starts at 0, so that the series
+	// exist (for dashboards) before the first export.
+	for _, p := range evidence.Profiles() {
+		for _, kind := range []string{"account", "case"} {
+			m.exported.WithLabelValues(p.ID, kind)
+		}
+	}
+	return m
 }
 
 func (s *Server) evidenceStore() (event.EvidenceService, error) {

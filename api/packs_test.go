@@ -178,8 +178,16 @@ func TestEvidencePackAPI(t *testing.T) {
 	if got := ev.reqs[1]; got.CaseID != 1 || strings.Join(got.Statuses, ",") != "confirmed,escalated" {
 		t.Errorf("case request %+v", got)
 	}
-	if _, body := f.get(t, "/metrics", ""); !strings.Contains(string(body), `vigil_api_packs_exported_total{profile="x",subject="account"} 1`) {
+	_, metrics := f.get(t, "/metrics", "")
+	if !strings.Contains(string(metrics), `vigil_api_packs_exported_total{profile="x",subject="account"} 1`) {
 		t.Errorf("metrics: no account pack counted")
+	}
+	// Profiles and subjects never exported are there too, at 0.
+	for _, want := range []string{`vigil_api_packs_exported_total{profile="telegram",subject="account"} 0`,
+		`vigil_api_packs_exported_total{profile="meta",subject="case"} 0`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics: no %s", want)
+		}
 	}
 
 	for _, role := range []string{event.RoleViewer, event.RoleMonitor} {

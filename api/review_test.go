@@ -139,7 +139,7 @@ func reviewFixture(t *testing.T) (*fixture, *memReview, map[string]string, map[s
 func TestQueueClaim(t *testing.T) {
 	f, review, auth, pseudonyms := reviewFixture(t)
 	resp, body := f.do(t, "POST", "/api/v1/queue/claim", auth[event.RoleMonitor],
-		`{"limit":2,"category":"hate","platform":"x","list":"watch","region":"place","min_score":1.5,
+		`{"limit":2,"category":"hate","platform":"x","list":"watch","region":"sagaing","group":"journalists","min_score":1.5,
 		"since":"2026-11-01T00:00:00Z","until":"2026-11-02T00:00:00+06:30","sort":"age"}`)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("claim: %d %s", resp.StatusCode, body)
@@ -156,7 +156,7 @@ func TestQueueClaim(t *testing.T) {
 		t.Fatalf("claim: %s", body)
 	}
 	call := review.claims[0]
-	want := event.QueueFilter{Category: "hate", Platform: "x", List: "watch", Region: "place", MinScore: 1.5,
+	want := event.QueueFilter{Category: "hate", Platform: "x", List: "watch", Region: "sagaing", Group: "journalists", MinScore: 1.5,
 		Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 1, 17, 30, 0, 0, time.UTC)}
 	if call.reviewer != pseudonyms[event.RoleMonitor] || call.limit != 2 || call.sort != event.SortAge ||
 		!call.filter.Since.Equal(want.Since) || !call.filter.Until.Equal(want.Until) {
@@ -365,9 +365,9 @@ func TestQueueWithoutReview(t *testing.T) {
 // on, and refuses bad values.
 func TestFlagsQueryFilters(t *testing.T) {
 	f := newFixture(t)
-	f.getJSON(t, "/api/v1/flags?list=watch&region=place&min_score=2.5&since=2026-11-01T00:00:00Z&until=2026-11-02T06:30:00%2B06:30&sort=severity", 200, nil)
+	f.getJSON(t, "/api/v1/flags?list=watch&region=sagaing&group=journalists&min_score=2.5&since=2026-11-01T00:00:00Z&until=2026-11-02T06:30:00%2B06:30&sort=severity", 200, nil)
 	_, got, _ := f.store.filters()
-	if got.List != "watch" || got.Region != "place" || got.MinScore != 2.5 || got.Sort != event.SortSeverity ||
+	if got.List != "watch" || got.Region != "sagaing" || got.Group != "journalists" || got.MinScore != 2.5 || got.Sort != event.SortSeverity ||
 		!got.Since.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) || !got.Until.Equal(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("filter passed on: %+v", got)
 	}

@@ -41,7 +41,9 @@ type Deps struct {
 	// routes 503 and exports no funnel.
 	Takedowns event.TakedownService
 	// Review is the review queue (/api/v1/queue/..., decisions); nil
-	// answers those routes 503.
+	// answers those routes 503. With it the server counts the decisions
+	// and claims it commits (vigil_api_review_decisions_total{decision},
+	// vigil_api_review_claims_total).
 	Review event.ReviewService
 	// Evidence gathers evidence and records the packs made of it
 	// (/api/v1/.../evidence-pack, /api/v1/packs/{id}); nil answers those
@@ -64,8 +66,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Version is the Vigil version, shown on the sign-in page.
 	Version string
-	// Queue reads the review backlog for the console's live counts; nil
-	// means the console says the counts are unavailable.
+	// Queue reads the review backlog for the console's live counts and
+	// the vigil_api_review_queue_* gauges, at most once every 2 s for all
+	// of them; nil means the console says the counts are unavailable and
+	// those gauges are not exported.
 	Queue event.QueueCounter
 	// Normalize is the classifier's normalisation, for the console's
 	// "normalised text" view of a post: the text as matched, and the
@@ -167,6 +171,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.metrics = newMetrics(deps.Registerer)
 	s.packMetrics = newPackMetrics(deps.Registerer)
 	registerTakedownMetrics(deps.Registerer, deps.Takedowns, s.log)
+	if deps.Review != nil {
+		s.review = countingReview{ReviewService: deps.Review, m: newReviewMetrics(deps.Registerer)}
+	}
+	if s.queue != nil && deps.Registerer != nil {
+		deps.Registerer.MustRegister(newQueueCollector(s.queue, s.log))
+	}
 	limiter, err := newRateLimiter(s.cfg.RateLimit, deps.RateLimiter)
 	if err != nil {
 		return nil, fmt.Errorf("api rate limit: %w", err)

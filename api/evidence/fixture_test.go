@@ -27,6 +27,9 @@ type demoPost struct {
 	terms      []demoTerm
 	categories []string
 	tags       []string
+	groups     []string
+	regions    []string
+	places     []string
 	lists      []event.ListHit
 	raw        []byte // nil: the post's JSON line
 	trail      []event.ReviewStep
@@ -73,6 +76,7 @@ func demoPosts() []demoPost {
 				{id: "t60", category: "place", text: "Example Town"},
 			},
 			categories: []string{"dehumanisation", "threat_to_group", "violence_call"}, tags: []string{"place"},
+			groups: []string{"minority"}, regions: []string{"example_region", "other_region"}, places: []string{"example_town"},
 			trail: []event.ReviewStep{
 				step(102, "pending", "escalate", "monitor-3f9c", t0.Add(26*time.Hour), ""),
 				step(102, "escalated", "confirm", "lead-a1b2", t0.Add(30*time.Hour), ""),
@@ -196,6 +200,7 @@ func buildPost(tb testing.TB, flagID int64, d demoPost) event.EvidencePost {
 	f := event.Flag{
 		ID: flagID, Platform: "x", PostID: d.id, AuthorID: d.account.ID, Handle: d.account.Handle,
 		Score: float64(3 * len(d.categories)), Categories: d.categories, Tags: d.tags, Matches: ms, Lists: d.lists,
+		Groups: d.groups, Regions: d.regions, Places: d.places,
 		Lexicon: "example@2026-11-26", Pipeline: "vigil 0.9.0", Status: d.status, CreatedAt: p.CapturedAt.Add(time.Second),
 		PostCreatedAt: d.at, ClaimedBy: "monitor-3f9c",
 	}

@@ -519,13 +519,18 @@ type postLine struct {
 }
 
 type flagLine struct {
-	ID         int64           `json:"id"`
-	Status     string          `json:"status"`
-	Score      float64         `json:"score"`
-	Categories []string        `json:"categories"`
-	Tags       []string        `json:"tags"`
-	Matches    []event.Match   `json:"matches"`
-	Lists      []event.ListHit `json:"lists"`
+	ID         int64    `json:"id"`
+	Status     string   `json:"status"`
+	Score      float64  `json:"score"`
+	Categories []string `json:"categories"`
+	Tags       []string `json:"tags"`
+	// Groups, Regions and Places are the target groups, gazetteer
+	// regions and places the post names.
+	Groups  []string        `json:"groups"`
+	Regions []string        `json:"regions"`
+	Places  []string        `json:"places"`
+	Matches []event.Match   `json:"matches"`
+	Lists   []event.ListHit `json:"lists"`
 }
 
 // decisionLine is the latest decision without its note: a note is for the
@@ -559,6 +564,7 @@ func writePostsJSONL(w io.Writer, set *event.EvidenceSet, rawNames []string) err
 			Flag: flagLine{
 				ID: ep.Flag.ID, Status: ep.Flag.Status, Score: ep.Flag.Score,
 				Categories: nonNil(ep.Flag.Categories), Tags: nonNil(ep.Flag.Tags),
+				Groups: nonNil(ep.Flag.Groups), Regions: nonNil(ep.Flag.Regions), Places: nonNil(ep.Flag.Places),
 				Matches: nonNil(ep.Flag.Matches), Lists: nonNil(ep.Flag.Lists),
 			},
 		}
@@ -617,12 +623,15 @@ func writeAccounts(w io.Writer, set *event.EvidenceSet) error {
 	return err
 }
 
-// CSVColumns are the columns of posts.csv, in order. categories are
-// joined with ";", policy (the profile's policy names) with "; ". A cell
+// CSVColumns are the columns of posts.csv, in order. categories, regions
+// and groups are joined with ";", policy (the profile's policy names)
+// with "; "; regions and groups came last, after translation, so that a
+// reader of the earlier columns by position is not moved. A cell
 // that begins with = + - @ a tab or a carriage return is written with a
 // leading apostrophe so that a spreadsheet does not run it as a formula.
 var CSVColumns = []string{"platform", "post_id", "url", "author_id", "handle", "created_at", "captured_at",
-	"raw_sha256", "categories", "score", "status", "decision", "decided_at", "reviewer", "policy", "text", "translation"}
+	"raw_sha256", "categories", "score", "status", "decision", "decided_at", "reviewer", "policy", "text", "translation",
+	"regions", "groups"}
 
 // writePostsCSV writes posts.csv: UTF-8 with a byte-order mark (without
 // it, spreadsheet programs read Burmese as mojibake), one row per post.
@@ -650,7 +659,8 @@ func writePostsCSV(w io.Writer, set *event.EvidenceSet, prof *PlatformProfile) e
 			formatTime(p.CreatedAt), formatTime(p.CapturedAt), ep.RawSHA256,
 			strings.Join(ep.Flag.Categories, ";"), strconv.FormatFloat(ep.Flag.Score, 'f', -1, 64),
 			ep.Flag.Status, decision, decidedAt, reviewer,
-			strings.Join(policyNames(prof, &ep.Flag), "; "), p.Text, translation(ep))
+			strings.Join(policyNames(prof, &ep.Flag), "; "), p.Text, translation(ep),
+			strings.Join(ep.Flag.Regions, ";"), strings.Join(ep.Flag.Groups, ";"))
 		for j := range row {
 			row[j] = defuseCell(row[j])
 		}

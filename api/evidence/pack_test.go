@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -410,6 +411,16 @@ func TestPackContents(t *testing.T) {
 		if p.Decision == nil || p.Decision.Reviewer != ep.Flag.Decision.Reviewer || p.Flag.ID != ep.Flag.ID || len(p.Flag.Matches) != len(ep.Flag.Matches) {
 			t.Errorf("post %d: %+v", i, p)
 		}
+		if !slices.Equal(p.Flag.Regions, nonNil(ep.Flag.Regions)) || !slices.Equal(p.Flag.Groups, nonNil(ep.Flag.Groups)) ||
+			!slices.Equal(p.Flag.Places, nonNil(ep.Flag.Places)) {
+			t.Errorf("post %d: groups %q regions %q places %q, want the flag's", i, p.Flag.Groups, p.Flag.Regions, p.Flag.Places)
+		}
+	}
+	// Named or not, the lists are present: [] when empty.
+	for i, want := range []string{`"groups":[],"regions":[],"places":[]`, `"groups":["minority"],"regions":["example_region","other_region"],"places":["example_town"]`} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("posts.jsonl line %d lacks %s", i+1, want)
+		}
 	}
 	if !strings.Contains(lines[2], `<script>`) {
 		t.Error("posts.jsonl escaped the text's HTML")
@@ -453,6 +464,12 @@ func TestPackContents(t *testing.T) {
 	}
 	if got := rows[1][col("translation")]; got != "The Bengalis must be killed. They are vermin." {
 		t.Errorf("translation = %q", got)
+	}
+	if got := rows[2][col("regions")] + " / " + rows[2][col("groups")]; got != "example_region;other_region / minority" {
+		t.Errorf("regions / groups = %q", got)
+	}
+	if got := rows[1][col("regions")] + rows[1][col("groups")]; got != "" {
+		t.Errorf("regions and groups of a post naming none = %q", got)
 	}
 
 	// accounts.json: the accounts, without the cases that hold them.
