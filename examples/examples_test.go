@@ -356,27 +356,26 @@ func TestBrands(t *testing.T) {
 	}
 }
 
-// TestLexiconNotesAndSources checks, line by line (the test uses no YAML
-// parser), that every term in lexicon.yaml has a note and a source, and that
-// each source is one of the few honest kinds the file's header describes:
-// no invented citation slips in.
-func TestLexiconNotesAndSources(t *testing.T) {
+// lexTerm is a term of lexicon.yaml as the line-by-line tests read it.
+type lexTerm struct {
+	id, category, group, note, source string
+	line                              int
+}
+
+// lexiconTerms reads the terms of lexicon.yaml line by line (the tests use
+// no YAML parser): each "  - id:" starts a term, and its indented keys of
+// one line fill it.
+func lexiconTerms(t *testing.T) []*lexTerm {
+	t.Helper()
 	lex, err := fs.ReadFile(FS, "lexicon.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sources := map[string]bool{
-		"invented for the demo": true,
-		"hallmark described in Benesch et al., Dangerous Speech: A Practical Guide (Dangerous Speech Project, 2021)":                 true,
-		"pattern described in the report of the UN Independent International Fact-Finding Mission on Myanmar (A/HRC/39/CRP.2, 2018)": true,
-	}
-	type term struct {
-		id, note, source string
-		line             int
-	}
-	var terms []*term
+	var terms []*lexTerm
 	inTerms := false
 	for i, line := range strings.Split(string(lex), "\n") {
+		line, _, _ = strings.Cut(line, " #")
+		line = strings.TrimRight(line, " ")
 		switch {
 		case line == "terms:":
 			inTerms = true
@@ -384,13 +383,37 @@ func TestLexiconNotesAndSources(t *testing.T) {
 			inTerms = false
 		case !inTerms:
 		case strings.HasPrefix(line, "  - id: "):
-			terms = append(terms, &term{id: strings.TrimPrefix(line, "  - id: "), line: i + 1})
-		case len(terms) > 0 && strings.HasPrefix(line, "    note: "):
-			terms[len(terms)-1].note = strings.Trim(strings.TrimPrefix(line, "    note: "), `"`)
-		case len(terms) > 0 && strings.HasPrefix(line, "    source: "):
-			terms[len(terms)-1].source = strings.Trim(strings.TrimPrefix(line, "    source: "), `"`)
+			terms = append(terms, &lexTerm{id: strings.TrimPrefix(line, "  - id: "), line: i + 1})
+		case len(terms) > 0 && strings.HasPrefix(line, "    "):
+			key, value, _ := strings.Cut(strings.TrimPrefix(line, "    "), ": ")
+			value = strings.Trim(value, `"`)
+			tm := terms[len(terms)-1]
+			switch key {
+			case "category":
+				tm.category = value
+			case "group":
+				tm.group = value
+			case "note":
+				tm.note = value
+			case "source":
+				tm.source = value
+			}
 		}
 	}
+	return terms
+}
+
+// TestLexiconNotesAndSources checks, line by line (the test uses no YAML
+// parser), that every term in lexicon.yaml has a note and a source, and that
+// each source is one of the few honest kinds the file's header describes:
+// no invented citation slips in.
+func TestLexiconNotesAndSources(t *testing.T) {
+	sources := map[string]bool{
+		"invented for the demo": true,
+		"hallmark described in Benesch et al., Dangerous Speech: A Practical Guide (Dangerous Speech Project, 2021)":                 true,
+		"pattern described in the report of the UN Independent International Fact-Finding Mission on Myanmar (A/HRC/39/CRP.2, 2018)": true,
+	}
+	terms := lexiconTerms(t)
 	if len(terms) < 60 || len(terms) > 90 {
 		t.Errorf("lexicon.yaml has %d terms, want 60 to 90", len(terms))
 	}
@@ -408,33 +431,7 @@ func TestLexiconNotesAndSources(t *testing.T) {
 // lexicon.yaml names its group, with an id the classifier accepts, and that
 // the demo's groups are all there.
 func TestLexiconGroups(t *testing.T) {
-	lex, err := fs.ReadFile(FS, "lexicon.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	type term struct {
-		id, category, group string
-		line                int
-	}
-	var terms []*term
-	inTerms := false
-	for i, line := range strings.Split(string(lex), "\n") {
-		line, _, _ = strings.Cut(line, " #")
-		line = strings.TrimRight(line, " ")
-		switch {
-		case line == "terms:":
-			inTerms = true
-		case line == "rules:":
-			inTerms = false
-		case !inTerms:
-		case strings.HasPrefix(line, "  - id: "):
-			terms = append(terms, &term{id: strings.TrimPrefix(line, "  - id: "), line: i + 1})
-		case len(terms) > 0 && strings.HasPrefix(line, "    category: "):
-			terms[len(terms)-1].category = strings.TrimPrefix(line, "    category: ")
-		case len(terms) > 0 && strings.HasPrefix(line, "    group: "):
-			terms[len(terms)-1].group = strings.TrimPrefix(line, "    group: ")
-		}
-	}
+	terms := lexiconTerms(t)
 	groups := map[string]int{}
 	for _, tm := range terms {
 		if tm.category == "target_group" && tm.group == "" {

@@ -71,7 +71,7 @@ func Load(fsys fs.FS, name string) (*Lists, error) {
 // LoadFiles loads several list files from fsys and merges them, reporting
 // the problems of every file.
 func LoadFiles(fsys fs.FS, names ...string) (*Lists, error) {
-	all, err := csvfile.LoadAll(fsys, names, Load)
+	all, err := problem.LoadAll(fsys, names, Load)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"io/fs"
 	"slices"
 	"strings"
 	"unicode"
@@ -124,32 +123,6 @@ func header(file string, line int, rec []string, s Schema, probs *problem.List) 
 		return nil, 0
 	}
 	return cols, len(rec)
-}
-
-// LoadAll loads every named file with load, gathering the problems of all
-// of them (as one problem.List) before it fails, so that a user fixes
-// every file in one pass.
-func LoadAll[T any](fsys fs.FS, names []string, load func(fs.FS, string) (T, error)) ([]T, error) {
-	var (
-		all   []T
-		probs problem.List
-	)
-	for _, name := range names {
-		v, err := load(fsys, name)
-		var ps problem.List
-		switch {
-		case errors.As(err, &ps):
-			probs = append(probs, ps...)
-		case err != nil:
-			return nil, err
-		default:
-			all = append(all, v)
-		}
-	}
-	if err := probs.Err(); err != nil {
-		return nil, err
-	}
-	return all, nil
 }
 
 // CheckCategory reports a list entry's lexicon category that is empty or

@@ -30,7 +30,6 @@
 package gazetteer
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 
@@ -117,26 +116,7 @@ func Load(fsys fs.FS, name string) (*Gazetteer, error) {
 // all of them at once. Places from different files are checked against
 // each other when the classifier is compiled.
 func LoadFiles(fsys fs.FS, names ...string) ([]*Gazetteer, error) {
-	var (
-		out   []*Gazetteer
-		probs problem.List
-	)
-	for _, name := range names {
-		g, err := Load(fsys, name)
-		var ps problem.List
-		switch {
-		case errors.As(err, &ps):
-			probs = append(probs, ps...)
-		case err != nil:
-			return nil, err
-		default:
-			out = append(out, g)
-		}
-	}
-	if err := probs.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return problem.LoadAll(fsys, names, Load)
 }
 
 // Parse parses and validates a gazetteer. file names it in problems. When

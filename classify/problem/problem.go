@@ -5,7 +5,9 @@
 package problem
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 )
@@ -66,4 +68,30 @@ func Place(file string, line int, here string) string {
 		return fmt.Sprintf("line %d", line)
 	}
 	return fmt.Sprintf("%s:%d", file, line)
+}
+
+// LoadAll loads every named file with load, gathering the problems of all
+// of them (as one List) before it fails, so that a user fixes
+// every file in one pass.
+func LoadAll[T any](fsys fs.FS, names []string, load func(fs.FS, string) (T, error)) ([]T, error) {
+	var (
+		all   []T
+		probs List
+	)
+	for _, name := range names {
+		v, err := load(fsys, name)
+		var ps List
+		switch {
+		case errors.As(err, &ps):
+			probs = append(probs, ps...)
+		case err != nil:
+			return nil, err
+		default:
+			all = append(all, v)
+		}
+	}
+	if err := probs.Err(); err != nil {
+		return nil, err
+	}
+	return all, nil
 }

@@ -174,37 +174,37 @@ func cmdLexicon(_ context.Context, args []string, sio IO) error {
 		Severity string `json:"severity"` // "error" or "warning"
 	}
 	problems := []problem{}
+	// fileProblems records what is wrong with file p: each problem with
+	// its line, or the error itself when it is not about lines.
+	fileProblems := func(p string, err error) {
+		var ps lexicon.Problems
+		if !errors.As(err, &ps) {
+			problems = append(problems, problem{File: p, Message: err.Error(), Severity: "error"})
+			return
+		}
+		for _, x := range ps {
+			problems = append(problems, problem{File: p, Line: x.Line, Message: x.Msg, Severity: "error"})
+		}
+	}
 	var lexs []*lexicon.Lexicon
 	for _, p := range fs.Args() {
 		l, err := lexicon.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
-		var ps lexicon.Problems
-		switch {
-		case err == nil:
-			l.File = p
-			lexs = append(lexs, l)
-		case errors.As(err, &ps):
-			for _, x := range ps {
-				problems = append(problems, problem{File: p, Line: x.Line, Message: x.Msg, Severity: "error"})
-			}
-		default:
-			problems = append(problems, problem{File: p, Message: err.Error(), Severity: "error"})
+		if err != nil {
+			fileProblems(p, err)
+			continue
 		}
+		l.File = p
+		lexs = append(lexs, l)
 	}
 	var gazs []*gazetteer.Gazetteer
 	for _, p := range gazPaths {
 		g, err := gazetteer.Load(dirFS(filepath.Dir(p)), filepath.Base(p))
-		var ps lexicon.Problems
-		switch {
-		case err == nil:
-			g.File = p
-			gazs = append(gazs, g)
-		case errors.As(err, &ps):
-			for _, x := range ps {
-				problems = append(problems, problem{File: p, Line: x.Line, Message: x.Msg, Severity: "error"})
-			}
-		default:
-			problems = append(problems, problem{File: p, Message: err.Error(), Severity: "error"})
+		if err != nil {
+			fileProblems(p, err)
+			continue
 		}
+		g.File = p
+		gazs = append(gazs, g)
 	}
 	// The files that parse are compiled together, as the classifier will
 	// use them: terms and place names are normalised, and conflicts between
