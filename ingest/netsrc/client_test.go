@@ -305,6 +305,12 @@ func TestRetriesExhausted(t *testing.T) {
 vigil_ingest_consecutive_failures{source="test"} 3
 # HELP vigil_ingest_errors_total Errors by source and kind: fetches that failed (rate_limited, server, client, auth, network, malformed, blocked) and input sent to the dead-letter topic (its reason's kind).
 # TYPE vigil_ingest_errors_total counter
+vigil_ingest_errors_total{kind="auth",source="test"} 0
+vigil_ingest_errors_total{kind="blocked",source="test"} 0
+vigil_ingest_errors_total{kind="client",source="test"} 0
+vigil_ingest_errors_total{kind="malformed",source="test"} 0
+vigil_ingest_errors_total{kind="network",source="test"} 0
+vigil_ingest_errors_total{kind="rate_limited",source="test"} 0
 vigil_ingest_errors_total{kind="server",source="test"} 3
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "vigil_ingest_errors_total", "vigil_ingest_consecutive_failures"); err != nil {
