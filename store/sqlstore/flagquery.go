@@ -72,19 +72,12 @@ func scanFlag(rows interface{ Scan(...any) error }, fl *event.Flag, more ...any)
 	return err
 }
 
-// jsonContains returns an SQL condition, true when the JSON array in
-// column col holds the string given as its argument (elem "") or an
-// object whose member elem is that string. The array's elements are
-// compared whole, so "place" never matches "place_name".
+// jsonContains returns an SQL condition, true when the JSON array of
+// objects in column col holds one whose member elem is the string given as
+// its argument (an account list's name in lists).
 func jsonContains(d *dialect, col, elem string) string {
 	if d == &postgresDialect {
-		if elem == "" {
-			return "EXISTS (SELECT 1 FROM json_array_elements_text(" + col + "::json) AS j(value) WHERE j.value = ?)"
-		}
 		return "EXISTS (SELECT 1 FROM json_array_elements(" + col + "::json) AS j(value) WHERE j.value->>'" + elem + "' = ?)"
-	}
-	if elem == "" {
-		return "EXISTS (SELECT 1 FROM json_each(" + col + ") j WHERE j.type = 'text' AND j.value = ?)"
 	}
 	return "EXISTS (SELECT 1 FROM json_each(" + col + ") j WHERE json_extract(j.value, '$." + elem + "') = ?)"
 }
@@ -174,13 +167,13 @@ func (q *flagQuery) build(d *dialect) (string, []any) {
 		where = append(where, jsonContains(d, "f.lists", "list"))
 		args = append(args, f.List)
 	}
-	if f.Region != "" {
-		where = append(where, jsonContains(d, "f.regions", ""))
-		args = append(args, f.Region)
-	}
-	if f.Group != "" {
-		where = append(where, jsonContains(d, "f.target_groups", ""))
-		args = append(args, f.Group)
+	// Regions and groups through flag_labels' key (kind, value, flag_id):
+	// a rare region's flags are found without reading every flag.
+	for _, l := range []struct{ kind, value string }{{labelRegion, f.Region}, {labelGroup, f.Group}} {
+		if l.value != "" {
+			where = append(where, "f.id IN (SELECT l.flag_id FROM flag_labels l WHERE l.kind = ? AND l.value = ?)")
+			args = append(args, l.kind, l.value)
+		}
 	}
 	if f.MinScore > 0 {
 		where = append(where, "f.score >= ?")

@@ -183,8 +183,8 @@ func rejudgeFlag(ctx context.Context, tx *tx, k postKey, old *current, r *verdic
 		if err != nil {
 			return fmt.Errorf("update flag %d: %w", id, err)
 		}
-		if _, err := tx.exec(ctx, `DELETE FROM flag_categories WHERE flag_id = ?`, id); err != nil {
-			return fmt.Errorf("update flag %d categories: %w", id, err)
+		if err := deleteFlagRows(ctx, tx, id); err != nil {
+			return err
 		}
 	case v.Flagged:
 		p := &v.Post
@@ -199,8 +199,8 @@ func rejudgeFlag(ctx context.Context, tx *tx, k postKey, old *current, r *verdic
 			return fmt.Errorf("insert flag: %w", err)
 		}
 	case exists && status == event.StatusPending:
-		if _, err := tx.exec(ctx, `DELETE FROM flag_categories WHERE flag_id = ?`, id); err != nil {
-			return fmt.Errorf("delete flag %d categories: %w", id, err)
+		if err := deleteFlagRows(ctx, tx, id); err != nil {
+			return err
 		}
 		if _, err := tx.exec(ctx, `DELETE FROM flags WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete flag %d: %w", id, err)
@@ -217,14 +217,24 @@ func rejudgeFlag(ctx context.Context, tx *tx, k postKey, old *current, r *verdic
 	default:
 		return nil
 	}
-	var args []any
-	for i, c := range v.Categories {
-		if c != "" && !slices.Contains(v.Categories[:i], c) {
-			args = append(args, c, id)
-		}
-	}
-	if err := tx.execValues(ctx, &insertFlagCategories, args); err != nil {
+	cats, labels := flagRows(nil, nil, id, v)
+	if err := tx.execValues(ctx, &insertFlagCategories, cats); err != nil {
 		return fmt.Errorf("insert flag %d categories: %w", id, err)
+	}
+	if err := tx.execValues(ctx, &insertFlagLabels, labels); err != nil {
+		return fmt.Errorf("insert flag %d regions and groups: %w", id, err)
+	}
+	return nil
+}
+
+// deleteFlagRows deletes the flag_categories and flag_labels rows of flag
+// id, before it is re-judged or deleted.
+func deleteFlagRows(ctx context.Context, tx *tx, id int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM flag_categories WHERE flag_id = ?`, id); err != nil {
+		return fmt.Errorf("delete flag %d categories: %w", id, err)
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM flag_labels WHERE flag_id = ?`, id); err != nil {
+		return fmt.Errorf("delete flag %d regions and groups: %w", id, err)
 	}
 	return nil
 }

@@ -239,6 +239,39 @@ var insertFlagCategories = valuesSQL{
 	tail: `ON CONFLICT DO NOTHING`,
 }
 
+var insertFlagLabels = valuesSQL{
+	head: `INSERT INTO flag_labels (kind, value, flag_id)`,
+	cols: 3,
+	tail: `ON CONFLICT DO NOTHING`,
+}
+
+// Kinds of flag_labels rows.
+const (
+	labelRegion = "region"
+	labelGroup  = "group"
+)
+
+// flagRows appends to cats and labels the flag_categories and flag_labels
+// rows of flag id with verdict v: each category, region and group once.
+func flagRows(cats, labels []any, id int64, v *event.Verdict) ([]any, []any) {
+	for j, c := range v.Categories {
+		if c != "" && !slices.Contains(v.Categories[:j], c) {
+			cats = append(cats, c, id)
+		}
+	}
+	for _, l := range []struct {
+		kind   string
+		values []string
+	}{{labelRegion, v.Regions}, {labelGroup, v.Groups}} {
+		for j, x := range l.values {
+			if x != "" && !slices.Contains(l.values[:j], x) {
+				labels = append(labels, l.kind, x, id)
+			}
+		}
+	}
+	return cats, labels
+}
+
 var upsertHandles = valuesSQL{
 	head: `INSERT INTO account_handles (platform, account_id, handle, first_seen, last_seen)`,
 	cols: 5,
@@ -290,7 +323,7 @@ var insertAccountLists = valuesSQL{
 // writeQueries are the statements of writeVerdicts.
 var writeQueries = []*valuesSQL{
 	&insertPosts, &insertHistory, &insertHistoryReturning, &insertFlags, &insertFlagCategories,
-	&upsertHandles, &upsertAccounts, &upsertAccountCategories, &insertAccountLists,
+	&insertFlagLabels, &upsertHandles, &upsertAccounts, &upsertAccountCategories, &insertAccountLists,
 }
 
 type postKey struct{ platform, id string }
@@ -435,6 +468,7 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 		return fmt.Errorf("insert flags: %w", err)
 	}
 	args = args[:0]
+	var labels []any
 	for i := range rows {
 		v, p := rows[i].v, &rows[i].v.Post
 		id, ok := flagIDs[postKey{p.Platform, p.ID}]
@@ -442,14 +476,13 @@ func writeVerdicts(ctx context.Context, tx *tx, rows []verdictRow) error {
 			continue
 		}
 		delete(flagIDs, postKey{p.Platform, p.ID})
-		for j, c := range v.Categories {
-			if c != "" && !slices.Contains(v.Categories[:j], c) {
-				args = append(args, c, id)
-			}
-		}
+		args, labels = flagRows(args, labels, id, v)
 	}
 	if err := tx.execValues(ctx, &insertFlagCategories, args); err != nil {
 		return fmt.Errorf("insert flag categories: %w", err)
+	}
+	if err := tx.execValues(ctx, &insertFlagLabels, labels); err != nil {
+		return fmt.Errorf("insert flag regions and groups: %w", err)
 	}
 	if len(later) > 0 {
 		if err := rejudge(ctx, tx, later, accounts); err != nil {

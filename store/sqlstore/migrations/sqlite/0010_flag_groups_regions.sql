@@ -15,3 +15,16 @@
 ALTER TABLE flags ADD COLUMN target_groups TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE flags ADD COLUMN regions       TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE flags ADD COLUMN places        TEXT NOT NULL DEFAULT '[]';
+
+-- The regions and groups of each flag again, one row each, as
+-- flag_categories holds its categories: the region and group filters read
+-- this index instead of parsing every flag's JSON. kind is 'region' or
+-- 'group'.
+CREATE TABLE flag_labels (
+    kind    TEXT    NOT NULL,
+    value   TEXT    NOT NULL,
+    flag_id INTEGER NOT NULL REFERENCES flags (id),
+    PRIMARY KEY (kind, value, flag_id)
+) STRICT, WITHOUT ROWID;
+-- For deleting a flag's labels (re-judgement).
+CREATE INDEX flag_labels_by_flag ON flag_labels (flag_id);
