@@ -269,7 +269,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		})
 	}
 	if m.has(targetAPI) {
-		srv, ln, err := m.api(db, reg)
+		srv, ln, err := m.api(db, reg, &closers)
 		if err != nil {
 			return err
 		}
@@ -431,7 +431,10 @@ func (m *Main) sources(env ingest.Env) ([]ingest.Source, error) {
 	return append(out, m.ExtraSources...), nil
 }
 
-func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, net.Listener, error) {
+// api builds the api role; what it opens that must be closed when the
+// process ends (the review's statements, Redis clients) is appended to
+// closers.
+func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry, closers *[]func()) (*api.Server, net.Listener, error) {
 	token := m.AdminToken
 	if token == "" {
 		var err error
@@ -465,12 +468,18 @@ func (m *Main) api(db *sqlstore.Store, reg *prometheus.Registry) (*api.Server, n
 	// api replica sees the same claims; in memory otherwise.
 	var lease event.Leases = leases.NewMemory()
 	if m.Config.Redis.Addr != "" {
-		lease = leases.NewRedis(newRedisClient(m.Config.Redis.Addr, m.Log), "")
+		rc := newRedisClient(m.Config.Redis.Addr, m.Log)
+		*closers = append(*closers, func() { rc.Close() })
+		lease = leases.NewRedis(rc, "")
 	}
-	deps.Review = sqlstore.NewReview(db, lease, 0)
+	review := sqlstore.NewReview(db, lease, 0)
+	*closers = append(*closers, func() { review.Close() })
+	deps.Review = review
 	if m.Config.Redis.Addr != "" && !cfg.RateLimit.Disabled() {
 		// Every api replica spends from one budget per token.
-		lim, err := redisrate.New(newRedisClient(m.Config.Redis.Addr, m.Log), cfg.RateLimit, redisrate.Options{})
+		rc := newRedisClient(m.Config.Redis.Addr, m.Log)
+		*closers = append(*closers, func() { rc.Close() })
+		lim, err := redisrate.New(rc, cfg.RateLimit, redisrate.Options{})
 		if err != nil {
 			return nil, nil, err
 		}
