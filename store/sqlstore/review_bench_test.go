@@ -250,7 +250,7 @@ func benchRedisLeases(b *testing.B) event.Leases {
 // in batches of 1,000 from two writers, as the store's consumers would.
 // Scores, categories, platforms and list hits vary so that the queue's
 // orders and filters have something to sort.
-func seedReviewBench(b *testing.B, s *Store, n, authors int) {
+func seedReviewBench(b *testing.B, s *Store, n, authors int, extra ...func(k int) []option) {
 	const batch, writers = 1000, 2
 	cats := [][]string{{"hate"}, {"incitement"}, {"hate", "incitement"}, {"violence"}, {"dehumanisation", "violence"}}
 	next := make(chan int)
@@ -279,6 +279,9 @@ func seedReviewBench(b *testing.B, s *Store, n, authors int) {
 					opts := []option{flagged(cats[k%len(cats)]...)}
 					if k%30 == 0 {
 						opts = append(opts, onLists("watch"))
+					}
+					for _, e := range extra {
+						opts = append(opts, e(k)...)
 					}
 					vs[i] = newVerdict(platform, itoa(k), author, k%200000, opts...)
 					vs[i].Score = 1 + float64(k*31%97)/10
