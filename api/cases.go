@@ -146,22 +146,31 @@ func pathID(r *http.Request, name, what string) (int64, error) {
 // caseID parses the {id} of a case route.
 func caseID(r *http.Request) (int64, error) { return pathID(r, "id", "case") }
 
-// caseRoute begins every /api/v1/cases/{id}... handler: the store and the
-// case id, or an error already written.
-func (s *Server) caseRoute(w http.ResponseWriter, r *http.Request) (event.CaseService, int64, bool) {
-	store, err := s.caseStore()
+// idRoute begins every handler of a route with an {id} and no query
+// parameters (/api/v1/cases/{id}..., /api/v1/takedowns/{id}...): the
+// service that store gives, and the id of the thing named what; or an
+// error already written.
+func idRoute[T any](s *Server, w http.ResponseWriter, r *http.Request, store func() (T, error), what string) (T, int64, bool) {
+	svc, err := store()
 	var id int64
 	if err == nil {
-		id, err = caseID(r)
+		id, err = pathID(r, "id", what)
 	}
 	if err == nil {
 		err = parseQuery(r).err // these routes take no query parameters
 	}
 	if err != nil {
 		s.writeError(w, r, err)
-		return nil, 0, false
+		var none T
+		return none, 0, false
 	}
-	return store, id, true
+	return svc, id, true
+}
+
+// caseRoute begins every /api/v1/cases/{id}... handler: the store and the
+// case id, or an error already written.
+func (s *Server) caseRoute(w http.ResponseWriter, r *http.Request) (event.CaseService, int64, bool) {
+	return idRoute(s, w, r, s.caseStore, "case")
 }
 
 // handleGetCase serves GET /api/v1/cases/{id}.

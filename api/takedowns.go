@@ -166,19 +166,7 @@ func takedownID(r *http.Request) (int64, error) { return pathID(r, "id", "takedo
 // takedownRoute begins every /api/v1/takedowns/{id}... handler: the
 // store and the request's id, or an error already written.
 func (s *Server) takedownRoute(w http.ResponseWriter, r *http.Request) (event.TakedownService, int64, bool) {
-	store, err := s.takedownStore()
-	var id int64
-	if err == nil {
-		id, err = takedownID(r)
-	}
-	if err == nil {
-		err = parseQuery(r).err // these routes take no query parameters
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, 0, false
-	}
-	return store, id, true
+	return idRoute(s, w, r, s.takedownStore, "takedown")
 }
 
 // handleGetTakedown serves GET /api/v1/takedowns/{id}.
