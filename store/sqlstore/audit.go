@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/vigilhq/vigil/event"
@@ -99,6 +101,18 @@ func (a *AuditLog) Append(ctx context.Context, e event.AuditEntry) (event.AuditE
 		return e, fmt.Errorf("audit append: commit: %w", err)
 	}
 	return out, nil
+}
+
+// appendRecordAudit appends an entry of action about the record kind:id
+// (a case, a takedown request), with details as its JSON.
+func appendRecordAudit(ctx context.Context, tx *tx, action, kind string, id int64, actor string, details map[string]any) error {
+	b, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	_, err = appendAuditTx(ctx, tx, event.AuditEntry{Actor: actor, Action: action,
+		Subject: kind + ":" + strconv.FormatInt(id, 10), Details: b})
+	return err
 }
 
 // appendAuditTx appends e inside tx, a write transaction, and returns it

@@ -3,11 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/vigilhq/vigil/event"
@@ -595,14 +593,9 @@ func touchCase(ctx context.Context, tx *tx, id int64, actor string, details map[
 	return appendCaseAudit(ctx, tx, id, actor, details)
 }
 
+// appendCaseAudit appends a case_update entry about case id.
 func appendCaseAudit(ctx context.Context, tx *tx, id int64, actor string, details map[string]any) error {
-	b, err := json.Marshal(details)
-	if err != nil {
-		return err
-	}
-	_, err = appendAuditTx(ctx, tx, event.AuditEntry{Actor: actor, Action: event.AuditCaseUpdate,
-		Subject: "case:" + strconv.FormatInt(id, 10), Details: b})
-	return err
+	return appendRecordAudit(ctx, tx, event.AuditCaseUpdate, "case", id, actor, details)
 }
 
 // inWriteRetry runs fn in a write transaction, as inWrite does, and runs

@@ -3,11 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -233,14 +231,9 @@ func accountHandles(ctx context.Context, tx *tx, refs []event.AccountRef) (map[e
 	return handles, nil
 }
 
+// appendTakedownAudit appends a takedown entry about request id.
 func appendTakedownAudit(ctx context.Context, tx *tx, id int64, actor string, details map[string]any) error {
-	b, err := json.Marshal(details)
-	if err != nil {
-		return err
-	}
-	_, err = appendAuditTx(ctx, tx, event.AuditEntry{Actor: actor, Action: event.AuditTakedown,
-		Subject: "takedown:" + strconv.FormatInt(id, 10), Details: b})
-	return err
+	return appendRecordAudit(ctx, tx, event.AuditTakedown, "takedown", id, actor, details)
 }
 
 // UpdateTakedown implements event.TakedownService. The audit entry says
