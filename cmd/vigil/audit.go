@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,23 +14,12 @@ import (
 
 // cmdAudit runs `vigil audit verify` and `vigil audit head`.
 func cmdAudit(ctx context.Context, args []string, sio IO) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: want \"vigil audit verify\" or \"vigil audit head\"", errUsage)
-	}
-	switch args[0] {
-	case "verify":
-		return cmdAuditVerify(ctx, args[1:], sio)
-	case "head":
-		return cmdAuditHead(ctx, args[1:], sio)
-	case "-h", "--help", "help":
-		fmt.Fprint(sio.Stderr, "Usage:\n"+
-			"  vigil audit verify [flags]   walk the audit log's hash chain; exit 1 at the first broken entry\n"+
+	return runSubcommand("audit", args, sio, `"vigil audit verify" or "vigil audit head"`,
+		"  vigil audit verify [flags]   walk the audit log's hash chain; exit 1 at the first broken entry\n"+
 			"  vigil audit head [flags]     print the last entry's seq and hash, to write down elsewhere\n"+
-			"\nRun \"vigil audit verify --help\" or \"vigil audit head --help\" for flags and an example.\n")
-		return flag.ErrHelp
-	default:
-		return fmt.Errorf("%w: unknown audit command %q: want verify or head", errUsage, args[0])
-	}
+			"\nRun \"vigil audit verify --help\" or \"vigil audit head --help\" for flags and an example.\n",
+		subcommand{"verify", func(args []string) error { return cmdAuditVerify(ctx, args, sio) }},
+		subcommand{"head", func(args []string) error { return cmdAuditHead(ctx, args, sio) }})
 }
 
 func auditJSON(w io.Writer, v any) error {

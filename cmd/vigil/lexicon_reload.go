@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"time"
@@ -16,24 +15,14 @@ import (
 // cmdLexiconTools is `vigil lexicon`: check (offline, cmdLexicon) and
 // reload (a notice to every running classify replica).
 func cmdLexiconTools(ctx context.Context, args []string, sio IO) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: want \"vigil lexicon check [--gazetteer FILE] FILE...\" or \"vigil lexicon reload\"", errUsage)
-	}
-	switch args[0] {
-	case "check":
-		return cmdLexicon(ctx, args, sio)
-	case "reload":
-		return cmdLexiconReload(ctx, args[1:], sio)
-	case "-h", "--help", "help":
-		fmt.Fprint(sio.Stderr, "Usage:\n"+
-			"  vigil lexicon check [--json] [--gazetteer FILE]... FILE...\n"+
+	return runSubcommand("lexicon", args, sio, `"vigil lexicon check [--gazetteer FILE] FILE..." or "vigil lexicon reload"`,
+		"  vigil lexicon check [--json] [--gazetteer FILE]... FILE...\n"+
 			"                                          validate lexicons (and gazetteers) and compile them together\n"+
 			"  vigil lexicon reload [flags]            make every running classify replica reload its lexicons\n"+
-			"\nRun \"vigil lexicon check --help\" or \"vigil lexicon reload --help\" for flags and an example.\n")
-		return flag.ErrHelp
-	default:
-		return fmt.Errorf("%w: unknown lexicon command %q: want check or reload", errUsage, args[0])
-	}
+			"\nRun \"vigil lexicon check --help\" or \"vigil lexicon reload --help\" for flags and an example.\n",
+		// check parses its arguments with "check" in front, as `vigil lexicon check` always has.
+		subcommand{"check", func([]string) error { return cmdLexicon(ctx, args, sio) }},
+		subcommand{"reload", func(args []string) error { return cmdLexiconReload(ctx, args, sio) }})
 }
 
 // lexiconReloadTimeout bounds `vigil lexicon reload`, dialling included.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -173,4 +174,37 @@ func main2(args []string) {
 	code := execute(ctx, args, IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 	stop()
 	os.Exit(code)
+}
+
+// subcommand is one command of a group ("verify" of `vigil audit`).
+type subcommand struct {
+	name string
+	run  func(args []string) error // args are those after the name
+}
+
+// runSubcommand runs the command of group (audit, token, ...) that args[0]
+// names. Without one, the usage error says it wants missing; -h, --help
+// and help print usage (the lines after "Usage:"); any other name is a
+// usage error listing the commands.
+func runSubcommand(group string, args []string, sio IO, missing, usage string, cmds ...subcommand) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: want %s", errUsage, missing)
+	}
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		if c.name == args[0] {
+			return c.run(args[1:])
+		}
+		names[i] = c.name
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(sio.Stderr, "Usage:\n"+usage)
+		return flag.ErrHelp
+	}
+	want := names[len(names)-1]
+	if len(names) > 1 {
+		want = strings.Join(names[:len(names)-1], ", ") + " or " + want
+	}
+	return fmt.Errorf("%w: unknown %s command %q: want %s", errUsage, group, args[0], want)
 }

@@ -24,22 +24,11 @@ import (
 
 // cmdKeys runs `vigil keys generate` and `vigil keys list`.
 func cmdKeys(ctx context.Context, args []string, sio IO) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: want \"vigil keys generate\" or \"vigil keys list\"", errUsage)
-	}
-	switch args[0] {
-	case "generate":
-		return cmdKeysGenerate(args[1:], sio)
-	case "list":
-		return cmdKeysList(args[1:], sio)
-	case "-h", "--help", "help":
-		fmt.Fprint(sio.Stderr, "Usage:\n"+
-			"  vigil keys generate [flags]   make a new signing key, the active one from now on\n"+
-			"  vigil keys list [flags]       list the signing keys, active and retired\n")
-		return flag.ErrHelp
-	default:
-		return fmt.Errorf("%w: unknown keys command %q: want generate or list", errUsage, args[0])
-	}
+	return runSubcommand("keys", args, sio, `"vigil keys generate" or "vigil keys list"`,
+		"  vigil keys generate [flags]   make a new signing key, the active one from now on\n"+
+			"  vigil keys list [flags]       list the signing keys, active and retired\n",
+		subcommand{"generate", func(args []string) error { return cmdKeysGenerate(args, sio) }},
+		subcommand{"list", func(args []string) error { return cmdKeysList(args, sio) }})
 }
 
 // keyFlags name the keyring: --keys-dir, else evidence.keys_dir, else
@@ -227,22 +216,11 @@ func categoryLabels(cfg *Config) (map[string]string, error) {
 
 // cmdPack runs `vigil pack export` and `vigil pack verify`.
 func cmdPack(ctx context.Context, args []string, sio IO) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: want \"vigil pack export\" or \"vigil pack verify\"", errUsage)
-	}
-	switch args[0] {
-	case "export":
-		return cmdPackExport(ctx, args[1:], sio)
-	case "verify":
-		return cmdPackVerify(args[1:], sio)
-	case "-h", "--help", "help":
-		fmt.Fprint(sio.Stderr, "Usage:\n"+
-			"  vigil pack export [flags]        write a signed evidence pack of an account or a case\n"+
-			"  vigil pack verify FILE [flags]   check a pack's hashes and signature; exit 1 naming the first file that fails\n")
-		return flag.ErrHelp
-	default:
-		return fmt.Errorf("%w: unknown pack command %q: want export or verify", errUsage, args[0])
-	}
+	return runSubcommand("pack", args, sio, `"vigil pack export" or "vigil pack verify"`,
+		"  vigil pack export [flags]        write a signed evidence pack of an account or a case\n"+
+			"  vigil pack verify FILE [flags]   check a pack's hashes and signature; exit 1 naming the first file that fails\n",
+		subcommand{"export", func(args []string) error { return cmdPackExport(ctx, args, sio) }},
+		subcommand{"verify", func(args []string) error { return cmdPackVerify(args, sio) }})
 }
 
 func cmdPackExport(ctx context.Context, args []string, sio IO) error {

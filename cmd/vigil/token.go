@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
@@ -16,26 +15,14 @@ import (
 // store (only their hashes), for people who sign in to the API and the
 // console.
 func cmdToken(ctx context.Context, args []string, sio IO) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: want \"vigil token create\", \"list\" or \"revoke\"", errUsage)
-	}
-	switch args[0] {
-	case "create":
-		return cmdTokenCreate(ctx, args[1:], sio)
-	case "list":
-		return cmdTokenList(ctx, args[1:], sio)
-	case "revoke":
-		return cmdTokenRevoke(ctx, args[1:], sio)
-	case "-h", "--help", "help":
-		fmt.Fprint(sio.Stderr, "Usage:\n"+
-			"  vigil token create --role ROLE [--label TEXT] [--pseudonym P]   make a token; its secret is printed once\n"+
+	return runSubcommand("token", args, sio, `"vigil token create", "list" or "revoke"`,
+		"  vigil token create --role ROLE [--label TEXT] [--pseudonym P]   make a token; its secret is printed once\n"+
 			"  vigil token list                                             every token, without secrets\n"+
 			"  vigil token revoke ID                                        revoke a token\n"+
-			"\nRun \"vigil token create --help\" for flags and an example.\n")
-		return flag.ErrHelp
-	default:
-		return fmt.Errorf("%w: unknown token command %q: want create, list or revoke", errUsage, args[0])
-	}
+			"\nRun \"vigil token create --help\" for flags and an example.\n",
+		subcommand{"create", func(args []string) error { return cmdTokenCreate(ctx, args, sio) }},
+		subcommand{"list", func(args []string) error { return cmdTokenList(ctx, args, sio) }},
+		subcommand{"revoke", func(args []string) error { return cmdTokenRevoke(ctx, args, sio) }})
 }
 
 func cmdTokenCreate(ctx context.Context, args []string, sio IO) error {
