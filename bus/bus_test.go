@@ -53,21 +53,33 @@ func collect(t *testing.T, cfg bus.Config, group, topic string, want int, failFi
 	if err != nil {
 		t.Fatal(err)
 	}
+	runUntil(t, c, done, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf("timed out with %d of %d messages", len(seen), want)
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]string(nil), seen...)
+}
+
+// runUntil runs c until done is closed (failing the test with timedOut's
+// message after 60 s), then stops it and fails the test if Run failed.
+// Run commits the batch in hand before it returns.
+func runUntil(t *testing.T, c *bus.Consumer, done <-chan struct{}, timedOut func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- c.Run(ctx) }()
 	select {
 	case <-done:
 	case <-time.After(60 * time.Second):
-		t.Errorf("timed out with %d of %d messages", len(seen), want)
+		t.Error(timedOut())
 	}
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatalf("consumer: %v", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return append([]string(nil), seen...)
 }
 
 func write(t *testing.T, cfg bus.Config, topic string, from, n int) {

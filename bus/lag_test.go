@@ -361,18 +361,7 @@ func TestConsumerRegistersLag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- c.Run(ctx) }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Error("the consumer did not handle 5 messages in 60s")
-	}
-	cancel()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+	runUntil(t, c, done, func() string { return "the consumer did not handle 5 messages in 60s" })
 	// Run commits the batch in hand before it returns.
 	want := `
 # HELP vigil_store_consumer_lag_errors_total Reads of the consumer group's lag from the brokers that failed or timed out (the last good reading was served instead).
