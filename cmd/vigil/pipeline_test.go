@@ -29,16 +29,26 @@ func synthPost(i int) []byte {
 // posts topic.
 func postMessage(tb testing.TB, line []byte) kafka.Message {
 	tb.Helper()
+	m, err := encodePostMessage(line, "test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// encodePostMessage is postMessage with the error returned, for use off
+// the test's goroutine; source names the post's source.
+func encodePostMessage(line []byte, source string) (kafka.Message, error) {
 	p, err := event.ParsePost(line, event.Limits{})
 	if err != nil {
-		tb.Fatal(err)
+		return kafka.Message{}, err
 	}
-	p.CapturedAt, p.Source = time.Now().UTC(), "test"
+	p.CapturedAt, p.Source = time.Now().UTC(), source
 	body, raw, err := event.EncodePost(&p)
 	if err != nil {
-		tb.Fatal(err)
+		return kafka.Message{}, err
 	}
-	return bus.Message(p.Key(), body, raw)
+	return bus.Message(p.Key(), body, raw), nil
 }
 
 // demoConfigWith returns the demo config with brokers set.

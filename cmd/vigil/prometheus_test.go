@@ -369,18 +369,12 @@ func feedDemo(ctx context.Context, t *testing.T, brokers []string, perSecond int
 			p["id"] = fmt.Sprintf("%v-again-%d", p["id"], i)
 			i++
 			line, _ := json.Marshal(p)
-			post, err := event.ParsePost(line, event.Limits{})
+			m, err := encodePostMessage(line, "demo-again")
 			if err != nil {
 				t.Errorf("feed: %v", err)
 				return
 			}
-			post.CapturedAt, post.Source = time.Now().UTC(), "demo-again"
-			body, raw, err := event.EncodePost(&post)
-			if err != nil {
-				t.Errorf("feed: %v", err)
-				return
-			}
-			batch = append(batch, bus.Message(post.Key(), body, raw))
+			batch = append(batch, m)
 		}
 		if err := w.Write(ctx, batch...); err != nil && ctx.Err() == nil {
 			t.Errorf("feed: %v", err)
