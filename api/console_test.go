@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/vigilhq/vigil/api"
-	"github.com/vigilhq/vigil/api/evidence"
 	"github.com/vigilhq/vigil/event"
 )
 
@@ -70,18 +69,7 @@ type consoleEnv struct {
 
 func consoleFixture(tb testing.TB, edit ...func(*api.Deps)) *consoleEnv {
 	tb.Helper()
-	dir := tb.TempDir()
-	if _, err := evidence.Generate(dir); err != nil {
-		tb.Fatal(err)
-	}
-	kr, err := evidence.OpenKeyring(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, err := kr.Signer()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	packs, _ := testPackSettings(tb)
 	e := &consoleEnv{review: &memReview{}, cases: newMemCases(), takedowns: newMemTakedowns(), evidence: newMemEvidence(),
 		counts: &memCounts{}, secrets: map[string]string{}, pseudonyms: map[string]string{}}
 	tokens := newMemTokens()
@@ -103,8 +91,7 @@ func consoleFixture(tb testing.TB, edit ...func(*api.Deps)) *consoleEnv {
 		d.Cases, d.Accounts = e.cases, e.cases
 		d.Takedowns = e.takedowns
 		d.Evidence = e.evidence
-		d.Packs = api.PackSettings{Signer: signer, Keys: kr.PublicKeys(), TempDir: tb.TempDir(),
-			Notifier: evidence.Notifier{Name: "Example Monitoring Network", Email: "reports@example.org"}}
+		d.Packs = packs
 		d.Queue = e.counts
 		d.Normalize = func(text string) (string, []string) {
 			return strings.ReplaceAll(text, "\u200b", ""), []string{"invisible"}

@@ -87,22 +87,31 @@ func (m *memEvidence) Pack(_ context.Context, id string) (event.PackRecord, erro
 	return r, nil
 }
 
+// testPackSettings are pack settings signing with a fresh key of a new
+// keyring, with the synthetic notifier the tests expect.
+func testPackSettings(tb testing.TB) (api.PackSettings, *evidence.Keyring) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if _, err := evidence.Generate(dir); err != nil {
+		tb.Fatal(err)
+	}
+	kr, err := evidence.OpenKeyring(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, err := kr.Signer()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return api.PackSettings{Signer: signer, Keys: kr.PublicKeys(), TempDir: tb.TempDir(),
+		Notifier: evidence.Notifier{Name: "Example Monitoring Network", Email: "reports@example.org"}}, kr
+}
+
 // packFixture is a server exporting packs signed by a fresh key, with
 // store tokens of every role.
 func packFixture(t *testing.T, edit ...func(*api.Deps)) (*fixture, *memEvidence, *evidence.Keyring, map[string]string, map[string]string) {
 	t.Helper()
-	dir := t.TempDir()
-	if _, err := evidence.Generate(dir); err != nil {
-		t.Fatal(err)
-	}
-	kr, err := evidence.OpenKeyring(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := kr.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	packs, kr := testPackSettings(t)
 	tokens := newMemTokens()
 	auth, pseudonyms := map[string]string{}, map[string]string{}
 	for _, role := range event.Roles {
@@ -113,8 +122,7 @@ func packFixture(t *testing.T, edit ...func(*api.Deps)) (*fixture, *memEvidence,
 	f := newFixture(t, append([]func(*api.Deps){func(d *api.Deps) {
 		d.Tokens = api.NewStoreTokens(tokens, adminToken)
 		d.Evidence = ev
-		d.Packs = api.PackSettings{Signer: signer, Keys: kr.PublicKeys(), TempDir: t.TempDir(),
-			Notifier: evidence.Notifier{Name: "Example Monitoring Network", Email: "reports@example.org"}}
+		d.Packs = packs
 	}}, edit...)...)
 	return f, ev, kr, auth, pseudonyms
 }
