@@ -131,8 +131,14 @@ func TestLoopBacksOffAfterFailures(t *testing.T) {
 	if ok < 30 {
 		t.Fatalf("%d successful rounds in %v at a 1ms interval, want many", ok, d)
 	}
-	if failHealth.Failures != failing || okHealth.Failures != 0 || okHealth.LastSuccess.IsZero() {
-		t.Fatalf("health: failing %+v, ok %+v", failHealth, okHealth)
+	// A round the deadline cuts short is not a failure (Loop returns
+	// without recording it), so the last round may be missing from the
+	// count.
+	if failHealth.Failures != failing && failHealth.Failures != failing-1 {
+		t.Fatalf("health %+v after %d failing rounds: want every round but a cut-short last one recorded", failHealth, failing)
+	}
+	if okHealth.Failures != 0 || okHealth.LastSuccess.IsZero() {
+		t.Fatalf("health of the successful source: %+v", okHealth)
 	}
 }
 
