@@ -560,3 +560,43 @@ func TestSignatureOpenSSL(t *testing.T) {
 		t.Errorf("openssl pkey -pubout: %v\n%s\nwant\n%s", err, out, want)
 	}
 }
+
+// TestVerifyRefusesHugeMeta: a manifest (or SHA256SUMS) that inflates
+// past the ceiling is refused by name before it is read into memory,
+// while the ceiling still holds the manifest of the largest pack.
+func TestVerifyRefusesHugeMeta(t *testing.T) {
+	_, signer, _ := testKeyring(t)
+	set := demoSet(t)
+	pack, _ := writePack(t, set, Options{CreatedAt: packTime, Signer: signer})
+	_, files := readZip(t, pack)
+	perPost := len(files[fileManifest])/len(set.Posts) + 1
+	if need := int64(perPost) * event.MaxEvidencePosts; need > maxMetaBytes/2 {
+		t.Fatalf("a manifest of %d posts needs about %d bytes, too close to the %d-byte ceiling", event.MaxEvidencePosts, need, maxMetaBytes)
+	}
+
+	defer func(old int64) { maxMetaBytes = old }(maxMetaBytes)
+	// The ceiling at the largest kept file of the real pack: only the
+	// grown file passes it.
+	maxMetaBytes = 0
+	for n, data := range files {
+		if isPackMeta(n) {
+			maxMetaBytes = max(maxMetaBytes, int64(len(data)))
+		}
+	}
+	for _, name := range []string{fileManifest, fileChecksums} {
+		big := rezip(t, pack, func(n string, data []byte) []byte {
+			if n == name {
+				return append(data, bytes.Repeat([]byte(" "), 1<<20)...)
+			}
+			return data
+		})
+		res := verifyBytes(t, big, nil)
+		if res.OK || res.Failure.File != name || !strings.Contains(res.Failure.Reason, "not read further") {
+			t.Errorf("%s of a MiB: %+v", name, res.Failure)
+		}
+	}
+	// The largest kept file is exactly the ceiling: the pack verifies.
+	if res := verifyBytes(t, pack, nil); !res.OK {
+		t.Fatalf("kept files up to the ceiling: %+v", res.Failure)
+	}
+}

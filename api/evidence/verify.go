@@ -111,15 +111,25 @@ func Verify(r io.ReaderAt, size int64, trusted []KeyInfo) (*Result, error) {
 			h := sha256.New()
 			var w io.Writer = h
 			var buf bytes.Buffer
+			var src io.Reader = rc
 			if keep {
+				// Kept in memory: read one byte past the ceiling to
+				// know it was passed, and no further.
 				w = io.MultiWriter(h, &buf)
+				src = io.LimitReader(rc, maxMetaBytes+1)
 			}
-			n, err := io.Copy(w, rc)
+			n, err := io.Copy(w, src)
 			if err != nil {
 				return nil, err
 			}
+			if keep && n > maxMetaBytes {
+				return nil, errMetaTooBig
+			}
 			return &packEntry{sum: hex.EncodeToString(h.Sum(nil)), n: n, data: buf.Bytes()}, nil
 		}()
+		if errors.Is(err, errMetaTooBig) {
+			return fail(f.Name, "over %d MiB, more than any pack's %s; not read further", maxMetaBytes>>20, f.Name)
+		}
 		if errors.Is(err, zip.ErrChecksum) {
 			return fail(f.Name, "damaged: its bytes do not match the archive's CRC-32")
 		}
@@ -265,6 +275,15 @@ func Verify(r io.ReaderAt, size int64, trusted []KeyInfo) (*Result, error) {
 	res.OK = true
 	return res, nil
 }
+
+// maxMetaBytes bounds each of the files Verify keeps in memory (the
+// manifest, its signature, the timestamp and SHA256SUMS). A pack of
+// event.MaxEvidencePosts posts has a manifest of a few MiB; a ZIP entry
+// that inflates past the ceiling is refused before it fills memory. A
+// variable so that tests can lower it.
+var maxMetaBytes int64 = 64 << 20
+
+var errMetaTooBig = errors.New("larger than the verifier keeps")
 
 // packEntry is one entry of an archive as read back.
 type packEntry struct {
