@@ -101,7 +101,7 @@ func Verify(r io.ReaderAt, size int64, trusted []KeyInfo) (*Result, error) {
 		if _, dup := files[f.Name]; dup {
 			return fail(f.Name, "appears twice in the archive")
 		}
-		keep := f.Name == fileManifest || f.Name == fileSignature || f.Name == fileTimestamp || f.Name == fileChecksums
+		keep := isPackMeta(f.Name)
 		e, err := func() (*packEntry, error) {
 			rc, err := f.Open()
 			if err != nil {
@@ -278,7 +278,8 @@ func Verify(r io.ReaderAt, size int64, trusted []KeyInfo) (*Result, error) {
 
 // maxMetaBytes bounds each of the files Verify keeps in memory (the
 // manifest, its signature, the timestamp and SHA256SUMS). A pack of
-// event.MaxEvidencePosts posts has a manifest of a few MiB; a ZIP entry
+// event.MaxEvidencePosts posts has a manifest well under it (the test
+// checks); a ZIP entry
 // that inflates past the ceiling is refused before it fills memory. A
 // variable so that tests can lower it.
 var maxMetaBytes int64 = 64 << 20
