@@ -135,6 +135,16 @@ func evalJSON[T any](b *browsertest.Browser, expr string) T {
 // and at 375 px wide scroll only downwards, with every control that
 // controls names (CSS selectors, each matching at least one element)
 // on the screen.
+// checkCasePages checks the pages monitors and advocates share: the
+// cases, one case (caseURL) and the takedowns.
+func checkCasePages(t *testing.T, b *browsertest.Browser, cr *consoleRun, caseURL string) {
+	t.Helper()
+	for _, page := range []struct{ name, url string }{{"cases", cr.base + "/cases"}, {"case", caseURL}, {"takedowns", cr.base + "/takedowns"}} {
+		b.Navigate(page.url)
+		checkPage(t, b, cr, page.name)
+	}
+}
+
 func checkPage(t *testing.T, b *browsertest.Browser, cr *consoleRun, name string, controls ...string) {
 	t.Helper()
 	html := b.HTML()
@@ -334,12 +344,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 			t.Errorf("the monitor's account page has %d export elements, want none", n)
 		}
 
-		b.Navigate(base + "/cases")
-		checkPage(t, b, cr, "cases")
-		b.Navigate(caseURL)
-		checkPage(t, b, cr, "case")
-		b.Navigate(base + "/takedowns")
-		checkPage(t, b, cr, "takedowns")
+		checkCasePages(t, b, cr, caseURL)
 	})
 	if !ok {
 		return
@@ -423,12 +428,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 		t.Logf("the advocate's export: pack %s, %d bytes, %d posts", got.PackID, got.Size, rec.Posts)
 
-		b.Navigate(base + "/cases")
-		checkPage(t, b, cr, "cases")
-		b.Navigate(caseURL)
-		checkPage(t, b, cr, "case")
-		b.Navigate(base + "/takedowns")
-		checkPage(t, b, cr, "takedowns")
+		checkCasePages(t, b, cr, caseURL)
 	})
 
 	t.Run("viewer", func(t *testing.T) {
