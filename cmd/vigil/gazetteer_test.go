@@ -255,29 +255,14 @@ func TestGazetteerReloadInPipeline(t *testing.T) {
 	writeTestFile(t, places, gaz)
 	r := MustRunMain(t, cfg, filepath.Join(s.dir, "data"), targetAll)
 
-	type withRegions struct {
-		Verdict struct {
-			Flagged bool     `json:"flagged"`
-			Regions []string `json:"regions"`
-		} `json:"verdict"`
-	}
-	stored := func(id string) withRegions {
-		t.Helper()
-		var v withRegions
-		eventually(t, 60*time.Second, "post "+id+" stored", func() (bool, string) {
-			code := get(t, r.base, "/api/v1/posts/x/"+id, &v)
-			return code == 200, fmt.Sprintf("HTTP %d", code)
-		})
-		return v
-	}
 	s.post(t, "before", "vermin in Southland and Northland")
-	if v := stored("before"); !v.Verdict.Flagged || !slices.Equal(v.Verdict.Regions, []string{"northland"}) {
+	if v := verdict(t, r, "before"); !v.Verdict.Flagged || !slices.Equal(v.Verdict.Regions, []string{"northland"}) {
 		t.Fatalf("before the edit: %+v, want flagged, regions [northland]", v)
 	}
 	writeTestFile(t, places, gaz+"  - id: southland\n    names: {en: [Southland]}\n")
 	waitReloads(t, r, "ok", "file", 1)
 	s.post(t, "after", "vermin in Southland and Northland again")
-	if v := stored("after"); !slices.Equal(v.Verdict.Regions, []string{"northland", "southland"}) {
+	if v := verdict(t, r, "after"); !slices.Equal(v.Verdict.Regions, []string{"northland", "southland"}) {
 		t.Errorf("after the edit: %+v, want regions [northland southland]", v)
 	}
 	// Both posts counted by region; the new region's other series exist.

@@ -68,6 +68,7 @@ type storedVerdict struct {
 		Matches []struct {
 			TermID string `json:"term_id"`
 		} `json:"matches"`
+		Regions []string `json:"regions"`
 	} `json:"verdict"`
 }
 
