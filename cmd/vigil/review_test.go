@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,23 +74,8 @@ func TestReviewEndToEnd(t *testing.T) {
 		ID     int64  `json:"id"`
 		Status string `json:"status"`
 	}
-	var claim1, claim2 struct {
-		Flags []flag `json:"flags"`
-	}
-	if code := apiCall(t, "POST", r.base+"/api/v1/queue/claim", m1, `{"limit":2}`, &claim1); code != 200 || len(claim1.Flags) != 2 {
-		t.Fatalf("claim: %d, %d flags", code, len(claim1.Flags))
-	}
-	if code := apiCall(t, "POST", r.base+"/api/v1/queue/claim", m2, `{"limit":50}`, &claim2); code != 200 {
-		t.Fatalf("second claim: %d", code)
-	}
-	for _, f := range claim2.Flags {
-		for _, g := range claim1.Flags {
-			if f.ID == g.ID {
-				t.Fatalf("flag %d handed to both monitors", f.ID)
-			}
-		}
-	}
-	a, b := claim1.Flags[0].ID, claim1.Flags[1].ID
+	first, _ := claimApart(t, r.base, m1, m2)
+	a, b := first[0], first[1]
 	if code := apiCall(t, "POST", r.base+"/api/v1/flags/"+strconv.FormatInt(a, 10)+"/decision", m2, `{"decision":"confirm"}`, nil); code == 200 {
 		t.Errorf("a monitor decided a flag another holds")
 	}
@@ -136,4 +122,36 @@ func TestReviewEndToEnd(t *testing.T) {
 	if decisions != 2 {
 		t.Errorf("%d decision entries in the audit log, want 2", decisions)
 	}
+}
+
+// claimApart claims 2 flags as monitor m1, then up to 50 as monitor m2,
+// and fails the test unless the claims succeed and no flag is handed to
+// both. It returns the flag ids of each claim.
+func claimApart(t *testing.T, base, m1, m2 string) (first, second []int64) {
+	t.Helper()
+	claim := func(secret, body string) []int64 {
+		var c struct {
+			Flags []struct {
+				ID int64 `json:"id"`
+			} `json:"flags"`
+		}
+		if code := apiCall(t, "POST", base+"/api/v1/queue/claim", secret, body, &c); code != 200 {
+			t.Fatalf("claim %s: %d", body, code)
+		}
+		ids := make([]int64, len(c.Flags))
+		for i, f := range c.Flags {
+			ids[i] = f.ID
+		}
+		return ids
+	}
+	if first = claim(m1, `{"limit":2}`); len(first) != 2 {
+		t.Fatalf("claim of 2: %d flags", len(first))
+	}
+	second = claim(m2, `{"limit":50}`)
+	for _, id := range second {
+		if slices.Contains(first, id) {
+			t.Fatalf("flag %d handed to both monitors", id)
+		}
+	}
+	return first, second
 }
