@@ -235,14 +235,7 @@ WHERE id > ? AND id <= ?`, fmt.Sprintf("monitor-%d", m), lease, m*100, (m+1)*100
 				s.exec(b, `UPDATE flags SET status = CASE WHEN id % 2 = 0 THEN 'confirmed' ELSE 'dismissed' END
 WHERE id > 3000 AND id <= ?`, 3000+decided)
 			}
-			analyze := func() {
-				if db.d == &postgresDialect {
-					s.exec(b, "VACUUM ANALYZE flags")
-				} else {
-					s.exec(b, "ANALYZE")
-				}
-			}
-			analyze()
+			benchAnalyze(b, s)
 			c := mustCounts(b, s)
 			b.Logf("%s: seeded %d flags in %s; counts %+v", db.name, flags, seeded.Round(time.Second), c)
 			if got := c.Pending + c.Claimed + c.Escalated + c.Confirmed + c.Dismissed; got != flags || c.Claimed != 1000 {
@@ -263,7 +256,7 @@ WHERE id > 3000 AND id <= ?`, 3000+decided)
 			if os.Getenv("VIGIL_BENCH_INDEX") != "" {
 				// The index QueueCounts' comment proposes, made by hand.
 				s.exec(b, `CREATE INDEX flags_counted ON flags (status, created_at) WHERE unflagged_at IS NULL`)
-				analyze()
+				benchAnalyze(b, s)
 				b.Run("proposed-index", run)
 			}
 		})

@@ -37,11 +37,7 @@ func BenchmarkRegionFilter(b *testing.B) {
 				}
 				return nil
 			})
-			if db.d == &postgresDialect {
-				s.exec(b, "VACUUM ANALYZE")
-			} else {
-				s.exec(b, "ANALYZE")
-			}
+			benchAnalyze(b, s)
 			b.Logf("%s: seeded %d flags in %s", db.name, flags, time.Since(start).Round(time.Second))
 			review := NewReview(s, leases.NewMemory(), 0)
 			defer review.Close()

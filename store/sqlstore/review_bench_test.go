@@ -177,6 +177,17 @@ const (
 
 var benchOps = []string{"claim", "decide", "accounts"}
 
+// benchAnalyze refreshes the planner's statistics after a seed, as a
+// store in use has them: VACUUM ANALYZE on PostgreSQL (the visibility map
+// too, as autovacuum keeps it), ANALYZE on SQLite.
+func benchAnalyze(b *testing.B, s *Store) {
+	if s.d == &postgresDialect {
+		s.exec(b, "VACUUM ANALYZE")
+	} else {
+		s.exec(b, "ANALYZE")
+	}
+}
+
 func benchEnvInt(b *testing.B, name string, def int) int {
 	v := strings.ReplaceAll(os.Getenv(name), "_", "")
 	v = strings.ReplaceAll(v, ",", "")
